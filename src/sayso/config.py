@@ -1,0 +1,145 @@
+"""Settings: one TOML file, every key overridable by an environment variable and a flag.
+
+Precedence, lowest first: the defaults below, the config file (``$SAYSO_CONFIG`` or
+``config.toml`` in the user's config directory), ``SAYSO_<KEY>`` environment variables, then
+command-line flags (``--<key-with-dashes>``). All that Sayso stores lives in one data
+directory: ``$SAYSO_HOME`` (or the ``home`` key), else the user's data directory.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from sayso.errors import ConfigError
+
+STT_MODELS = ("tiny.en", "base")
+_TYPE_WORDS = {"int": "a whole number", "float": "a number", "str": "text"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting Sayso reads; each field's help is also its flag's help."""
+
+    home: str = field(
+        default="", metadata={"help": "Data directory for all Sayso stores (empty: the user's data directory)."}
+    )
+    stt_model: str = field(
+        default="tiny.en", metadata={"help": "Speech-to-text model: tiny.en (fast) or base (accurate)."}
+    )
+    llm_url: str = field(
+        default="", metadata={"help": "Base URL of an OpenAI-compatible server (empty: the embedded model)."}
+    )
+    llm_model: str = field(default="local", metadata={"help": "Model name sent to the OpenAI-compatible server."})
+    llm_api_key: str = field(
+        default="", metadata={"help": "API key for the OpenAI-compatible server, if it needs one."}
+    )
+    llm_timeout: float = field(default=30.0, metadata={"help": "Seconds to wait for the OpenAI-compatible server."})
+    max_reply_tokens: int = field(default=96, metadata={"help": "Longest reply, in LLM tokens."})
+    voice: str = field(default="joe", metadata={"help": "Voice that speaks the replies."})
+    threads: int = field(default=0, metadata={"help": "CPU threads for the models (0: all cores)."})
+    max_input_seconds: float = field(default=600.0, metadata={"help": "Longest input recording accepted, in seconds."})
+    assistant_name: str = field(default="Sayso", metadata={"help": "Name the assistant goes by."})
+
+    @property
+    def data_dir(self) -> Path:
+        """The directory that holds everything Sayso stores (created on first use)."""
+        path = Path(self.home).expanduser() if self.home else Path(platformdirs.user_data_dir("sayso"))
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    @property
+    def cpu_threads(self) -> int:
+        """Threads to give each model."""
+        return self.threads if self.threads > 0 else (os.cpu_count() or 1)
+
+
+def config_path(env: Mapping[str, str] | None = None) -> Path:
+    """Where the config file is read from."""
+    env = os.environ if env is None else env
+    if env.get("SAYSO_CONFIG"):
+        return Path(env["SAYSO_CONFIG"]).expanduser()
+    return Path(platformdirs.user_config_dir("sayso")) / "config.toml"
+
+
+def env_name(key: str) -> str:
+    """The environment variable that overrides ``key``."""
+    return "SAYSO_" + key.upper()
+
+
+def flag_name(key: str) -> str:
+    """The command-line flag that overrides ``key``."""
+    return "--" + key.replace("_", "-")
+
+
+def field_help(key: str) -> str:
+    """One line of help for a setting."""
+    return str(Settings.__dataclass_fields__[key].metadata.get("help", ""))
+
+
+def load_settings(
+    flags: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+    path: Path | None = None,
+) -> Settings:
+    """Build the settings from defaults, the config file, the environment and flags."""
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    values.update(_read_file(path or config_path(env)))
+    values.update({f.name: env[env_name(f.name)] for f in fields(Settings) if env_name(f.name) in env})
+    values.update({k: v for k, v in (flags or {}).items() if v is not None})
+    return _validated(_coerce_all(values))
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ConfigError(f"The config file {path} is not valid TOML ({error}); fix or delete it.") from error
+    known = {f.name for f in fields(Settings)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ConfigError(
+            f"The config file {path} has unknown keys: {', '.join(unknown)}; "
+            f"the known keys are {', '.join(sorted(known))}."
+        )
+    return data
+
+
+def _coerce_all(values: Mapping[str, Any]) -> dict[str, Any]:
+    types = {f.name: f.type for f in fields(Settings)}
+    return {key: _coerce(key, value, str(types[key])) for key, value in values.items()}
+
+
+def _coerce(key: str, value: Any, type_name: str) -> Any:
+    try:
+        if type_name == "int":
+            return int(value)
+        if type_name == "float":
+            return float(value)
+        return str(value)
+    except (TypeError, ValueError) as error:
+        raise ConfigError(f"The setting {key} must be {_TYPE_WORDS[type_name]}, not {value!r}.") from error
+
+
+def _validated(values: dict[str, Any]) -> Settings:
+    settings = dataclasses.replace(Settings(), **values)
+    if settings.stt_model not in STT_MODELS:
+        raise ConfigError(f"stt_model must be one of {', '.join(STT_MODELS)}, not {settings.stt_model!r}.")
+    for key in ("llm_timeout", "max_reply_tokens", "max_input_seconds"):
+        if getattr(settings, key) <= 0:
+            raise ConfigError(f"The setting {key} must be above zero.")
+    if settings.threads < 0:
+        raise ConfigError("The setting threads must be 0 (all cores) or more.")
+    if settings.llm_url and not settings.llm_url.startswith(("http://", "https://")):
+        raise ConfigError(f"llm_url must start with http:// or https://, not {settings.llm_url!r}.")
+    return settings

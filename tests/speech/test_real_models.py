@@ -1,0 +1,62 @@
+"""The embedded speech models, run for real on short audio."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jiwer
+import numpy as np
+import pytest
+
+from sayso.audio.io import read_audio
+from sayso.audio.vad import speech_in
+from sayso.realtime.models import Models
+from sayso.speech.normalize import normalize
+from sayso.speech.stt.whisper import WhisperSTT
+from sayso.speech.tts import make_tts
+from sayso.voices.catalog import all_voices, find_voice
+from tests.speechdata import recordings
+
+
+def wer(expected: str, heard: str) -> float:
+    return float(jiwer.wer(normalize(expected), normalize(heard)))
+
+
+def test_tiny_transcribes_a_known_recording(models: Models) -> None:
+    rec = recordings("vctk")[0]
+    heard = models.stt.transcribe(read_audio(rec.path)).text
+    assert wer(rec.transcript, heard) < 0.25, heard
+
+
+def test_base_model_is_joined_checked_and_transcribes(models_home: Path) -> None:
+    rec = recordings("ljspeech")[1]
+    stt = WhisperSTT("base", models_home, threads=2)
+    assert (models_home / "models" / "whisper-base" / "model.bin").stat().st_size == 2 * 72608766
+    heard = stt.transcribe(read_audio(rec.path)).text
+    assert wer(rec.transcript, heard) < 0.25, heard
+
+
+def test_piper_speech_transcribes_back(models: Models) -> None:
+    text = "The library opens at nine in the morning on weekdays."
+    audio = models.tts(find_voice("joe")).synthesize(text)
+    assert audio.rate == 22050
+    assert 1.5 < audio.duration < 8
+    assert wer(text, models.stt.transcribe(audio).text) < 0.2
+
+
+def test_piper_streams_one_piece_per_sentence(models: Models) -> None:
+    pieces = list(models.tts(find_voice("joe")).stream("Hello there. How are you today?"))
+    assert len(pieces) == 2
+    assert all(p.duration > 0.3 for p in pieces)
+
+
+@pytest.mark.parametrize("voice_id", [v.id for v in all_voices() if v.engine == "espeak"])
+def test_espeak_presets_speak_intelligibly(models: Models, voice_id: str) -> None:
+    voice = find_voice(voice_id)
+    text = "I would like a cup of tea with milk, please."
+    audio = make_tts(voice.engine, voice.params).synthesize(text)
+    assert np.max(np.abs(audio.samples)) > 0.05
+    segments = speech_in(models.vad, audio)
+    assert segments and sum(s.end - s.start for s in segments) > 1.0
+    # Formant voices are hard on Whisper tiny; most words must still come through.
+    assert wer(text, models.stt.transcribe(audio).text) <= 0.6

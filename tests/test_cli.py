@@ -1,0 +1,169 @@
+"""The `sayso` command: each bad input gives one clear sentence and a non-zero exit."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from sayso.audio.io import read_audio, write_audio
+from sayso.cli import EXIT_ERROR, main
+from sayso.testing import silence, tone
+from tests.speechdata import recordings
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_clear_error(code: int, err: str, fragment: str) -> None:
+    assert code == EXIT_ERROR
+    assert err.startswith("sayso: ")
+    assert fragment in err
+    assert "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+@pytest.fixture
+def question(tmp_path: Path) -> Path:
+    return recordings("vctk")[0].path
+
+
+def test_missing_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _, err = run(capsys, "transcribe", str(tmp_path / "nope.wav"))
+    assert_clear_error(code, err, "There is no file at")
+
+
+def test_non_audio_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "report.mp3"
+    path.write_bytes(b"%PDF-1.7\n" + bytes(range(256)) * 40)
+    code, _, err = run(capsys, "reply", str(path), "-o", str(tmp_path / "out.wav"))
+    assert_clear_error(code, err, "not audio Sayso can read")
+
+
+def test_corrupt_header(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "broken.wav"
+    sf.write(path, tone(1.0).samples, 16000)
+    data = bytearray(path.read_bytes())
+    data[20:36] = bytes(16)  # zero the fmt chunk: format, channels, rate
+    path.write_bytes(bytes(data))
+    code, _, err = run(capsys, "transcribe", str(path))
+    assert_clear_error(code, err, "header is corrupt")
+
+
+def test_empty_recording(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "empty.wav"
+    sf.write(path, np.zeros(0, dtype=np.float32), 16000)
+    code, _, err = run(capsys, "reply", str(path), "-o", str(tmp_path / "o.wav"))
+    assert_clear_error(code, err, "holds no audio samples")
+
+
+def test_silent_recording(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = write_audio(tmp_path / "quiet.flac", silence(3.0))
+    code, _, err = run(capsys, "reply", str(path), "-o", str(tmp_path / "o.wav"))
+    assert_clear_error(code, err, "No speech was found")
+    assert not (tmp_path / "o.wav").exists()
+
+
+def test_two_hour_recording(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "meeting.flac"
+    with sf.SoundFile(path, "w", samplerate=8000, channels=1, subtype="PCM_16") as out:
+        for _ in range(120):
+            out.write(np.zeros(8000 * 60, dtype=np.int16))
+    code, _, err = run(capsys, "transcribe", str(path))
+    assert_clear_error(code, err, "lasts 2:00:00")
+
+
+def test_unknown_voice(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _, err = run(capsys, "say", "hello", "-o", str(tmp_path / "x.wav"), "--voice", "scarlett")
+    assert_clear_error(code, err, "There is no voice called 'scarlett'")
+
+
+def test_unreachable_llm_url(capsys: pytest.CaptureFixture[str], question: Path, tmp_path: Path) -> None:
+    code, _, err = run(
+        capsys,
+        "reply",
+        str(question),
+        "-o",
+        str(tmp_path / "o.wav"),
+        "--llm-url",
+        "http://127.0.0.1:9",
+        "--llm-timeout",
+        "3",
+    )
+    assert_clear_error(code, err, "Cannot reach the LLM server")
+
+
+def test_bad_setting_value(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _, err = run(capsys, "voices", "--max-reply-tokens", "many")
+    assert_clear_error(code, err, "must be a whole number")
+
+
+def test_voices_lists_presets_with_provenance(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "voices")
+    assert code == 0
+    assert "* joe" in out and "CC0" in out and "espeak-us-f" in out
+
+
+def test_say_writes_speech(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, out, _ = run(capsys, "say", "Good morning.", "-o", str(tmp_path / "hi.mp3"), "--voice", "espeak-uk")
+    assert code == 0
+    assert read_audio(tmp_path / "hi.mp3").duration > 0.4
+
+
+def test_transcribe_several_files(capsys: pytest.CaptureFixture[str]) -> None:
+    recs = recordings("vctk")[:2]
+    code, out, _ = run(capsys, "transcribe", *(str(r.path) for r in recs))
+    assert code == 0
+    lines = out.strip().splitlines()
+    assert len(lines) == 2 and all(line.startswith(str(r.path)) for line, r in zip(lines, recs, strict=True))
+
+
+def test_reply_prints_transcript_reply_and_timings(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    question = write_audio(tmp_path / "q.ogg", read_audio(recordings("ljspeech")[1].path))
+    code, out, _ = run(capsys, "reply", str(question), "-o", str(tmp_path / "a.wav"))
+    assert code == 0
+    assert "you said:" in out and "modern" in out.lower()
+    for stage in ("models ready", "stt", "llm_first_token", "tts_first_audio", "first_audio"):
+        assert stage in out
+    assert read_audio(tmp_path / "a.wav").duration > 0.5
+
+
+def test_chat_answers_typed_lines(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "sayso.cli", "chat"],
+        input="What is the capital of France?\nquit\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "paris" in result.stdout.lower()
+
+
+def test_talk_without_devices_falls_back_to_typing_and_files(tmp_path: Path, isolated_home: Path) -> None:
+    env = {
+        "SAYSO_HOME": str(isolated_home),
+        "PATH": "/usr/bin:/bin",
+        "HF_HUB_OFFLINE": "1",
+        "SAYSO_CONFIG": str(tmp_path / "none.toml"),
+        "AUDIODEV": "null",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "sayso.cli", "talk"],
+        input="Say hello.\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "No microphone was found" in result.stdout
+    saved = list((isolated_home / "replies").glob("*.wav"))
+    assert len(saved) == 1 and read_audio(saved[0]).duration > 0.3
