@@ -23,7 +23,7 @@ stamp=.venv/.sayso-requirements
 if [ ! -f "$stamp" ] || ! cmp -s requirements.txt "$stamp"; then
   echo "setup: installing Python packages (the first run compiles llama-cpp-python, about 10 minutes)"
   .venv/bin/python -m pip install -q --upgrade pip==25.3
-  .venv/bin/python -m pip install -q -r requirements.txt
+  .venv/bin/python -m pip install -q --no-deps -r requirements.txt
   cp requirements.txt "$stamp"
 fi
 if ! cmp -s pyproject.toml .venv/.sayso-project; then

@@ -137,7 +137,7 @@ def test_reply_prints_transcript_reply_and_timings(capsys: pytest.CaptureFixture
 
 def test_chat_answers_typed_lines(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "sayso.cli", "chat"],
+        [sys.executable, "-m", "sayso", "chat"],
         input="What is the capital of France?\nquit\n",
         capture_output=True,
         text=True,
@@ -156,7 +156,7 @@ def test_talk_without_devices_falls_back_to_typing_and_files(tmp_path: Path, iso
         "AUDIODEV": "null",
     }
     result = subprocess.run(
-        [sys.executable, "-m", "sayso.cli", "talk"],
+        [sys.executable, "-m", "sayso", "talk"],
         input="Say hello.\n",
         capture_output=True,
         text=True,

@@ -13,6 +13,7 @@ a message for people (``str(error)`` is that message: what was wrong, then what 
     │   │   └── AudioTooLong         longer than the configured limit
     │   └── UnknownVoice             no voice by that name
     ├── DeviceError                  no usable microphone or speaker
+    ├── StorageError                 the database cannot be opened or is damaged
     └── BackendError                 a model or service failed
         ├── ModelMissing             an embedded model's package is not installed
         └── ServiceUnavailable       a remote service (LLM URL) cannot be reached or failed
@@ -59,6 +60,10 @@ class UnknownVoice(InputError):
 
 class DeviceError(SaysoError):
     """No usable audio device."""
+
+
+class StorageError(SaysoError):
+    """The database cannot be opened or is damaged."""
 
 
 class BackendError(SaysoError):

@@ -1,0 +1,53 @@
+"""Speech commands: transcribe, say, and the voice list."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from sayso.audio.io import read_audio, write_audio
+from sayso.cli.common import Commands
+from sayso.config import Settings
+from sayso.errors import EmptyAudio
+from sayso.realtime.models import Models
+from sayso.realtime.turn import Assistant
+from sayso.voices.catalog import all_voices, find_voice
+
+
+def register(commands: Commands) -> None:
+    transcribe = commands.command("transcribe", cmd_transcribe, "Write down what is said in audio files.")
+    transcribe.add_argument("files", type=Path, nargs="+", help="WAV, FLAC, OGG or MP3 files")
+    say = commands.command("say", cmd_say, "Speak a text into an audio file.")
+    say.add_argument("text", help="what to say")
+    say.add_argument(
+        "-o", "--output", type=Path, required=True, help="where to write the speech (.wav, .flac, .ogg, .mp3)"
+    )
+    commands.group("voices", "List the voices Sayso may speak in, with their provenance.", default=cmd_voices)
+
+
+def cmd_transcribe(args: argparse.Namespace, settings: Settings) -> int:
+    models = Models(settings)
+    assistant = Assistant(models, find_voice(settings.voice))
+    for path in args.files:
+        text = assistant.listen(read_audio(path, settings.max_input_seconds))
+        print(f"{path}: {text}" if len(args.files) > 1 else text)
+    return 0
+
+
+def cmd_say(args: argparse.Namespace, settings: Settings) -> int:
+    text = " ".join(args.text.split())
+    if not text:
+        raise EmptyAudio("There is nothing to say: give some text.")
+    voice = find_voice(settings.voice)
+    audio = Models(settings).tts(voice).synthesize(text)
+    print(write_audio(args.output, audio))
+    return 0
+
+
+def cmd_voices(args: argparse.Namespace, settings: Settings) -> int:
+    for voice in all_voices():
+        mark = "*" if voice.id == settings.voice else " "
+        print(f"{mark} {voice.id:<12} {voice.status:<7} {voice.description}")
+        print(f"  {'':<12} source:  {voice.provenance.source}")
+        print(f"  {'':<12} licence: {voice.provenance.licence}; consent: {voice.provenance.consent}")
+    return 0

@@ -1,0 +1,43 @@
+"""The likeness guard's interface: the checks a voice must pass before it may speak.
+
+Consent (enrolment of a lent voice) and the spoken turn call these; the guard itself (its
+registry of people who asked not to be imitated, thresholds and calibration) implements them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from sayso.audio.frames import Audio
+
+
+@dataclass(frozen=True)
+class LikenessMatch:
+    """A protected person whose voice resembles the audio checked."""
+
+    person_id: str
+    name: str
+    score: float
+
+
+@dataclass(frozen=True)
+class LikenessVerdict:
+    """Whether the audio may be spoken, and the evidence."""
+
+    allowed: bool
+    reason: str
+    matches: tuple[LikenessMatch, ...] = field(default=())
+
+
+class LikenessGuard(Protocol):
+    """Checks voices against the protected registry."""
+
+    def check_enrolment(self, samples: Sequence[Audio]) -> LikenessVerdict:
+        """May a voice enrolled from ``samples`` (lent or preset) be used?"""
+        ...
+
+    def check_utterance(self, audio: Audio, voice_id: str) -> LikenessVerdict:
+        """May this synthesised ``audio`` in ``voice_id`` be played?"""
+        ...
