@@ -45,7 +45,7 @@ def test_the_next_turn_sends_the_history_and_the_persona() -> None:
 def test_history_is_bounded() -> None:
     assistant, _, _ = assistant_with()
     for _ in range(10):
-        list(assistant.think("hello"))
+        assistant.remember("hello", "".join(assistant.think("hello")))
     assert len(assistant.conversation.history) == 2 * assistant.conversation.max_turns
 
 

@@ -49,9 +49,12 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
         if not line:
             continue
         print(f"{settings.assistant_name.lower()}> ", end="", flush=True)
+        pieces: list[str] = []
         for piece in assistant.think(line):
+            pieces.append(piece)
             print(piece, end="", flush=True)
         print()
+        assistant.remember(line, "".join(pieces))
     return 0
 
 

@@ -67,29 +67,38 @@ class Assistant:
         return text
 
     def think(self, user_text: str, timings: TurnTimings | None = None) -> Iterator[str]:
-        """Stream the reply text to ``user_text``; the turn is recorded once the stream ends."""
+        """Stream the reply text to ``user_text``. The caller records the turn with ``remember``."""
         timings = timings or TurnTimings()
         started = time.perf_counter()
-        pieces: list[str] = []
+        first = True
         messages = self.conversation.messages_for(user_text)
         for piece in self.models.llm.stream(messages, self.models.settings.max_reply_tokens):
-            if not pieces:
+            if first:
                 timings.llm_first_token = time.perf_counter() - started
-            pieces.append(piece)
+                first = False
             yield piece
         timings.llm_total = time.perf_counter() - started
-        self.conversation.record(user_text, "".join(pieces).strip())
+
+    def remember(self, user_text: str, reply_heard: str) -> None:
+        """Record a finished turn: ``reply_heard`` is what the user actually heard of the reply."""
+        self.conversation.record(user_text, reply_heard.strip())
 
     def speak(self, user_text: str, timings: TurnTimings, since: float) -> Iterator[tuple[str, Audio]]:
-        """Stream the spoken reply clause by clause; ``since`` is when the user stopped speaking."""
+        """Stream the spoken reply clause by clause, then record the turn as spoken in full.
+
+        ``since`` is when the user stopped speaking, for ``timings.first_audio``.
+        """
         tts = self.models.tts(self.voice)
+        spoken: list[str] = []
         for clause in clauses(self.think(user_text, timings)):
             tts_started = time.perf_counter()
             audio = tts.synthesize(clause)
             if not timings.first_audio:
                 timings.tts_first_audio = time.perf_counter() - tts_started
                 timings.first_audio = time.perf_counter() - since
+            spoken.append(clause)
             yield clause, audio
+        self.remember(user_text, " ".join(spoken))
 
     def reply_to(self, audio: Audio) -> TurnResult:
         """One whole spoken turn from a recording whose end is 'now'."""
