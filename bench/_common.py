@@ -20,7 +20,8 @@ __all__ = ["SPEECH_DIR", "Recording", "recordings", "summary"]
 def summary(name: str, seconds: list[float], width: int = 22) -> str:
     """One line: median and p95 in milliseconds over ``seconds``."""
     values = np.asarray(seconds) * 1000
-    return f"{name:<{width}} median {np.median(values):7.0f} ms   p95 {np.percentile(values, 95):7.0f} ms   (n={len(values)})"
+    median, p95 = np.median(values), np.percentile(values, 95)
+    return f"{name:<{width}} median {median:7.0f} ms   p95 {p95:7.0f} ms   (n={len(values)})"
 
 
 def print_targets(ready: list[float], first_audio: list[float]) -> None:

@@ -18,7 +18,6 @@ import time
 
 import _common
 from _common import recordings, summary
-
 from sayso.audio.frames import Audio
 from sayso.audio.io import read_audio
 from sayso.config import Settings
@@ -74,8 +73,10 @@ def main() -> None:
     voice = find_voice(settings.voice)
     models.warm(voice)
     items = questions(models)
-    print(f"{len(items)} questions, {min(a.duration for _, a in items):.1f}-{max(a.duration for _, a in items):.1f} s, "
-          f"{args.runs} runs, {settings.cpu_threads} threads, STT {settings.stt_model}")
+    print(
+        f"{len(items)} questions, {min(a.duration for _, a in items):.1f}-{max(a.duration for _, a in items):.1f} s, "
+        f"{args.runs} runs, {settings.cpu_threads} threads, STT {settings.stt_model}"
+    )
     stages: dict[str, list[float]] = {}
     baseline: list[float] = []
     tts = models.tts(voice)

@@ -12,14 +12,14 @@ from __future__ import annotations
 import argparse
 import time
 
-import _common  # noqa: F401  (paths, offline mode)
 import jiwer
+from tests.speechdata import recordings
 
+import _common  # noqa: F401  (paths, offline mode)
 from sayso.audio.io import read_audio
 from sayso.config import Settings
 from sayso.speech.normalize import normalize
 from sayso.speech.stt.whisper import WhisperSTT
-from tests.speechdata import recordings
 
 
 def main() -> None:
@@ -48,11 +48,14 @@ def main() -> None:
                 audio_s += audio.duration
                 refs.append(normalize(row.transcript))
             words = sum(len(r.split()) for r in refs)
-            print(f"{name:<8} {corpus:<9} {len(rows):>5} {words:>6} {jiwer.wer(refs, hyps):>7.3f} {busy_s / audio_s:>6.3f}")
+            error_rate, rtf = jiwer.wer(refs, hyps), busy_s / audio_s
+            print(f"{name:<8} {corpus:<9} {len(rows):>5} {words:>6} {error_rate:>7.3f} {rtf:>6.3f}")
             all_refs += refs
             all_hyps += hyps
         results[name] = float(jiwer.wer(all_refs, all_hyps))
-        print(f"{name:<8} {'all':<9} {len(all_refs):>5} {sum(len(r.split()) for r in all_refs):>6} {results[name]:>7.3f}")
+        print(
+            f"{name:<8} {'all':<9} {len(all_refs):>5} {sum(len(r.split()) for r in all_refs):>6} {results[name]:>7.3f}"
+        )
     if "tiny.en" in results and "base" in results and results["tiny.en"]:
         print(f"base / tiny.en WER ratio: {results['base'] / results['tiny.en']:.2f}")
 

@@ -47,6 +47,54 @@ class Settings:
     threads: int = field(default=0, metadata={"help": "CPU threads for the models (0: all cores)."})
     max_input_seconds: float = field(default=600.0, metadata={"help": "Longest input recording accepted, in seconds."})
     assistant_name: str = field(default="Sayso", metadata={"help": "Name the assistant goes by."})
+    vad_threshold: float = field(default=0.5, metadata={"help": "Speech probability above which a frame is speech."})
+    endpoint_silence: float = field(
+        default=0.35, metadata={"help": "Seconds of silence that end a turn that sounds finished."}
+    )
+    endpoint_unfinished_silence: float = field(
+        default=1.5,
+        metadata={"help": "Seconds of silence that end a turn ending in 'and', 'um' or an unfinished clause."},
+    )
+    barge_in: str = field(default="on", metadata={"help": "Let speech interrupt Sayso while it talks: on or off."})
+    barge_in_min_speech: float = field(
+        default=0.3, metadata={"help": "Seconds of speech needed to interrupt; shorter sounds let the reply resume."}
+    )
+    backchannels: str = field(
+        default="mm-hm,mhm,hmm,uh-huh,yeah,yes,yep,okay,ok,right,sure,i see",
+        metadata={"help": "Comma-separated words that do not interrupt Sayso (listening noises)."},
+    )
+    echo_cancel: str = field(
+        default="on", metadata={"help": "Cancel Sayso's own voice coming back into the microphone: on or off."}
+    )
+    user: str = field(
+        default="default", metadata={"help": "Whose memories, notes, lists and reminders to use (one name per person)."}
+    )
+    memory: str = field(
+        default="on", metadata={"help": "Remember what the user shares across conversations: on or off."}
+    )
+    persona_style: str = field(
+        default="",
+        metadata={"help": "The assistant's manner in a few words, e.g. 'cheerful and curious' (empty: plain)."},
+    )
+    ai_disclosure: str = field(
+        default="Just so you know, I'm {name}, an AI assistant, not a person.",
+        metadata={"help": "The spoken AI disclosure at the start of each conversation ({name}: assistant_name)."},
+    )
+    disclosure_hours: float = field(
+        default=3.0, metadata={"help": "Repeat the AI disclosure after this many hours of conversation (at most 3)."}
+    )
+    break_minutes: float = field(
+        default=60.0, metadata={"help": "Suggest a break after this many minutes of conversation (0: never)."}
+    )
+    locale: str = field(
+        default="US", metadata={"help": "Country code for crisis resources (US: 988; GB: Samaritans 116 123; ...)."}
+    )
+    crisis_line: str = field(
+        default="", metadata={"help": "A sentence naming the crisis line to offer, instead of the locale's own."}
+    )
+    minor_mode: str = field(
+        default="off", metadata={"help": "Stricter content and more frequent breaks for a young user: on or off."}
+    )
 
     @property
     def data_dir(self) -> Path:
@@ -142,4 +190,12 @@ def _validated(values: dict[str, Any]) -> Settings:
         raise ConfigError("The setting threads must be 0 (all cores) or more.")
     if settings.llm_url and not settings.llm_url.startswith(("http://", "https://")):
         raise ConfigError(f"llm_url must start with http:// or https://, not {settings.llm_url!r}.")
+    for key in ("barge_in", "echo_cancel"):
+        if getattr(settings, key) not in ("on", "off"):
+            raise ConfigError(f"The setting {key} must be on or off, not {getattr(settings, key)!r}.")
+    for key in ("endpoint_silence", "endpoint_unfinished_silence", "barge_in_min_speech"):
+        if getattr(settings, key) <= 0:
+            raise ConfigError(f"The setting {key} must be above zero.")
+    if not 0 < settings.vad_threshold < 1:
+        raise ConfigError("The setting vad_threshold must be between 0 and 1.")
     return settings

@@ -10,10 +10,21 @@ a message for people (``str(error)`` is that message: what was wrong, then what 
     │   │   ├── AudioNotFound        no such file
     │   │   ├── NotAudio             the file is not audio, or its header is corrupt
     │   │   ├── EmptyAudio           no samples, or no speech in them
-    │   │   └── AudioTooLong         longer than the configured limit
-    │   └── UnknownVoice             no voice by that name
+    │   │   ├── AudioTooLong         longer than the configured limit
+    │   │   ├── SpeechTooShort       too little speech to tell who is speaking
+    │   │   └── SeveralSpeakers      a reference recording holds more than one voice
+    │   ├── UnknownVoice             no voice by that name
+    │   │   └── VoiceRevoked         the voice's consent is revoked or expired, or it is blocked
+    │   ├── ConsentRefused           a voice lending (or owner revocation) failed its checks
+    │   ├── AlreadyProtected         that name is already on the protected registry
+    │   ├── UnknownProtectedPerson   no one by that name is on the protected registry
+    │   ├── MemoryNotFound           no remembered fact with that number, for that user
+    │   └── BadRequest               a malformed request or message sent to the server
+    │       └── TooLarge             an upload or message over the server's size limit
     ├── DeviceError                  no usable microphone or speaker
+    ├── AccessDenied                 a missing or wrong server token, or a foreign origin
     ├── StorageError                 the database cannot be opened or is damaged
+    │   └── LedgerTampered           a ledger entry was edited, reordered or deleted
     └── BackendError                 a model or service failed
         ├── ModelMissing             an embedded model's package is not installed
         └── ServiceUnavailable       a remote service (LLM URL) cannot be reached or failed
@@ -76,3 +87,55 @@ class ModelMissing(BackendError):
 
 class ServiceUnavailable(BackendError):
     """A remote service cannot be reached or answered with an error."""
+
+
+class VoiceRevoked(UnknownVoice):
+    """The voice exists but may not speak: consent revoked or expired, or blocked (by the likeness guard).
+
+    Raised by ``find_voice`` and at the next utterance of a voice in use; a conversation catches
+    it to switch to the default voice.
+    """
+
+    def __init__(self, message: str, voice_id: str = "") -> None:
+        super().__init__(message)
+        self.voice_id = voice_id
+
+
+class ConsentRefused(InputError):
+    """A voice lending or an owner's revocation failed its checks; the message gives every reason."""
+
+
+class LedgerTampered(StorageError):
+    """A ledger entry was edited, reordered or deleted, or its signature does not verify."""
+
+
+class BadRequest(InputError):
+    """A request or message sent to the server is malformed."""
+
+
+class TooLarge(BadRequest):
+    """An upload or message is over the server's size limit."""
+
+
+class AccessDenied(SaysoError):
+    """The server refused a request: a missing or wrong token, or a page from a foreign origin."""
+
+
+class SpeechTooShort(AudioError):
+    """There is too little speech in the audio to tell who is speaking."""
+
+
+class SeveralSpeakers(AudioError):
+    """A reference recording (or set of them) holds more than one person's voice."""
+
+
+class AlreadyProtected(InputError):
+    """That name is already on the protected registry."""
+
+
+class UnknownProtectedPerson(InputError):
+    """No one by that name or id is on the protected registry."""
+
+
+class MemoryNotFound(InputError):
+    """No remembered fact with that number exists for the user."""

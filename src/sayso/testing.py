@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -13,6 +15,7 @@ from sayso.mind.llm.base import LLM, Message
 from sayso.realtime.models import Models
 from sayso.speech.stt.base import STT, Transcript
 from sayso.speech.tts.base import TTS
+from sayso.voices.guard import LikenessMatch, LikenessVerdict
 
 
 class FakeVAD:
@@ -99,3 +102,177 @@ def fake_models(
     if tts is not None:
         models.tts = lambda voice: tts  # type: ignore[method-assign]
     return models
+
+
+# --- a scripted timeline on a virtual clock, for the realtime engine ------------------------
+
+
+class VirtualClock:
+    """A clock that only moves when told to (call it for the time)."""
+
+    def __init__(self, start: float = 0.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@dataclass(frozen=True)
+class Line:
+    """One thing the user says (``text``; empty for a noise), from ``start`` to ``end`` seconds."""
+
+    start: float
+    end: float
+    text: str
+    hz: float
+
+
+class Timeline:
+    """A scripted conversation, e.g. ``Timeline([(0.0, 1.2, "what is the capital of France"),
+    (2.0, 2.4, "stop")], length=4.0)``.
+
+    Each line is a tone at its own pitch, so ``stt()`` (a fake STT) knows which line it hears
+    and returns the share of that line's words matching the share of its audio heard (partial
+    transcripts grow word by word). ``frames(engine)`` feeds the engine on a virtual clock,
+    waiting before each frame until the engine has handled everything (``Engine.settle``).
+    """
+
+    def __init__(self, lines: Sequence[tuple[float, float, str]], length: float) -> None:
+        self.lines = [Line(a, b, text, 300.0 + 125.0 * i) for i, (a, b, text) in enumerate(lines)]
+        self.length = length
+        self.clock = VirtualClock()
+
+    def audio(self) -> Audio:
+        """The microphone signal: the lines' tones in silence, 16 kHz."""
+        samples = np.zeros(int(self.length * 16_000), np.float32)
+        for line in self.lines:
+            start = int(line.start * 16_000)
+            piece = tone(line.end - line.start, hz=line.hz).samples
+            samples[start : start + len(piece)] = piece[: len(samples) - start]
+        return Audio(samples, 16_000)
+
+    def stt(self) -> TimelineSTT:
+        """A fake STT that recognises this timeline's lines."""
+        return TimelineSTT(self.lines)
+
+    async def frames(
+        self, engine: Any, mix: Callable[[int, np.ndarray], np.ndarray] | None = None
+    ) -> AsyncIterator[np.ndarray]:
+        """The microphone frames, one per 32 ms of virtual time (``mix`` may add e.g. an echo)."""
+        async for frame in virtual_frames(self.audio(), engine, self.clock, mix):
+            yield frame
+
+
+async def virtual_frames(
+    audio: Audio, engine: Any, clock: VirtualClock, mix: Callable[[int, np.ndarray], np.ndarray] | None = None
+) -> AsyncIterator[np.ndarray]:
+    """``audio``'s frames on a virtual clock: before each, the engine handles everything pending."""
+    from sayso.realtime.playback import frames_of
+
+    for index, frame in enumerate(frames_of(audio)):
+        await engine.settle()
+        clock.advance(len(frame) / 16_000)
+        yield mix(index, frame) if mix else frame
+
+
+class TimelineSTT(STT):
+    """Hears the lines of a ``Timeline`` by their pitch (see ``Timeline``)."""
+
+    name = "timeline-stt"
+
+    def __init__(self, lines: Sequence[Line]) -> None:
+        self.lines = list(lines)
+        self.calls = 0
+
+    def transcribe(self, audio: Audio) -> Transcript:
+        self.calls += 1
+        samples = audio.resampled(16_000).samples
+        frames = samples[: len(samples) // 512 * 512].reshape(-1, 512)
+        heard: dict[int, int] = {}
+        for frame in frames:
+            if float(np.sqrt(np.mean(np.square(frame)))) < 0.02:
+                continue
+            peak = float(np.argmax(np.abs(np.fft.rfft(frame)))) * 16_000 / 512
+            index = min(range(len(self.lines)), key=lambda i: abs(self.lines[i].hz - peak))
+            if abs(self.lines[index].hz - peak) < 50:
+                heard[index] = heard.get(index, 0) + 1
+        said = []
+        for index, count in heard.items():
+            line = self.lines[index]
+            words = line.text.split()
+            share = count * 512 / 16_000 / (line.end - line.start)
+            said += words[: max(1, round(len(words) * min(1.0, share)))]
+        return Transcript(" ".join(said))
+
+
+class Loopback:
+    """Sayso's own voice coming back into the microphone: what ``sink`` played, through ``room``.
+
+    ``room`` is an impulse response at 16 kHz (delay, attenuation, reflections). Use an instance
+    as the ``mix`` of ``Timeline.frames`` or ``realtime_frames``; ``origin`` is the clock time of
+    the start of frame 0.
+    """
+
+    def __init__(self, sink: Any, room: np.ndarray, origin: float = 0.0) -> None:
+        self.sink = sink
+        self.room = room
+        self.origin = origin
+        self.speaker = np.zeros(0, np.float32)
+        self._seen = 0
+
+    def __call__(self, index: int, frame: np.ndarray) -> np.ndarray:
+        _ = self.sink.played  # brings the sink's log up to now
+        for at, chunk in self.sink.log[self._seen :]:
+            self._place(at, chunk, self.sink.rate)
+        self._seen = len(self.sink.log)
+        end = (index + 1) * len(frame)
+        speaker = np.pad(self.speaker[:end], (len(self.room) - 1, max(0, end - len(self.speaker))))
+        echo = np.convolve(speaker[end - len(frame) : end + len(self.room) - 1], self.room, mode="valid")
+        return (frame + echo).astype(np.float32)
+
+    def _place(self, at: float, chunk: np.ndarray, rate: int) -> None:
+        start = int(round((at - self.origin) * 16_000))
+        count = int(round(len(chunk) * 16_000 / rate))
+        values = np.interp(np.arange(count) * rate / 16_000, np.arange(len(chunk)), chunk).astype(np.float32)
+        if len(self.speaker) < start + count:
+            self.speaker = np.pad(self.speaker, (0, start + count - len(self.speaker)))
+        self.speaker[start : start + count] += values
+
+
+def room_response(delay: float = 0.05, level: float = 0.5, tail: float = 0.12, seed: int = 0) -> np.ndarray:
+    """A room-ish impulse response at 16 kHz: a delayed direct path, early reflections and a tail."""
+    rng = np.random.default_rng(seed)
+    first = int(delay * 16_000)
+    response = np.zeros(first + int(tail * 16_000), np.float32)
+    response[first] = level
+    for lag, gain in ((0.004, 0.35), (0.009, -0.25), (0.017, 0.15)):
+        response[first + int(lag * 16_000)] += gain * level
+    decay = np.exp(-np.arange(len(response) - first) / (0.03 * 16_000))
+    response[first:] += (0.05 * level * rng.standard_normal(len(response) - first) * decay).astype(np.float32)
+    return response
+
+
+class FakeGuard:
+    """A likeness guard that refuses what it is told to, recording every check it was asked for."""
+
+    def __init__(self, refuse_enrolment: str = "", refuse_voices: Sequence[str] = ()) -> None:
+        self.refuse_enrolment = refuse_enrolment
+        self.refuse_voices = set(refuse_voices)
+        self.enrolments = 0
+        self.utterances: list[str] = []
+
+    def check_enrolment(self, samples: Sequence[Audio]) -> LikenessVerdict:
+        self.enrolments += 1
+        if self.refuse_enrolment:
+            match = LikenessMatch("p1", self.refuse_enrolment, 0.93)
+            return LikenessVerdict(False, f"sounds like {self.refuse_enrolment}", (match,))
+        return LikenessVerdict(True, "no protected voice is close")
+
+    def check_utterance(self, audio: Audio, voice_id: str) -> LikenessVerdict:
+        self.utterances.append(voice_id)
+        if voice_id in self.refuse_voices:
+            return LikenessVerdict(False, "sounds like a protected person")
+        return LikenessVerdict(True, "no protected voice is close")

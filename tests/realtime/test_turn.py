@@ -23,9 +23,10 @@ def test_a_turn_speaks_each_clause_and_records_history() -> None:
     assistant, llm, tts = assistant_with()
     result = assistant.reply_to(tone(1.0))
     assert result.transcript == "Capital of France?"
-    assert tts.spoken == ["Paris is the capital.", "It is lovely in spring."]
-    assert result.reply.text == "Paris is the capital. It is lovely in spring."
-    assert len(result.reply.audio) == 2
+    disclosure = "Just so you know, I'm Sayso, an AI assistant, not a person."  # opens every conversation
+    assert tts.spoken == [disclosure, "Paris is the capital.", "It is lovely in spring."]
+    assert result.reply.text == disclosure + " Paris is the capital. It is lovely in spring."
+    assert len(result.reply.audio) == 3
     assert [m.role for m in assistant.conversation.history] == ["user", "assistant"]
     assert assistant.conversation.history[1].content == result.reply.text
     t = result.timings

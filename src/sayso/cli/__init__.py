@@ -12,12 +12,19 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import fields
 
-from sayso.cli import conversation, speech
+from sayso.cli import conversation, likeness, memory, serve, speech, voices
 from sayso.cli.common import EXIT_ERROR, EXIT_INTERRUPTED, Command, Commands
 from sayso.config import Settings, field_help, flag_name, load_settings
 from sayso.errors import SaysoError
 
-GROUPS: tuple[Callable[[Commands], None], ...] = (conversation.register, speech.register)
+GROUPS: tuple[Callable[[Commands], None], ...] = (
+    conversation.register,
+    speech.register,
+    voices.register,
+    serve.register,
+    likeness.register,
+    memory.register,
+)
 
 __all__ = ["EXIT_ERROR", "build_parser", "main"]
 

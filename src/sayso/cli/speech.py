@@ -1,4 +1,4 @@
-"""Speech commands: transcribe, say, and the voice list."""
+"""Speech commands: transcribe and say."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sayso.config import Settings
 from sayso.errors import EmptyAudio
 from sayso.realtime.models import Models
 from sayso.realtime.turn import Assistant
-from sayso.voices.catalog import all_voices, find_voice
+from sayso.voices.catalog import find_voice
 
 
 def register(commands: Commands) -> None:
@@ -22,7 +22,6 @@ def register(commands: Commands) -> None:
     say.add_argument(
         "-o", "--output", type=Path, required=True, help="where to write the speech (.wav, .flac, .ogg, .mp3)"
     )
-    commands.group("voices", "List the voices Sayso may speak in, with their provenance.", default=cmd_voices)
 
 
 def cmd_transcribe(args: argparse.Namespace, settings: Settings) -> int:
@@ -38,16 +37,8 @@ def cmd_say(args: argparse.Namespace, settings: Settings) -> int:
     text = " ".join(args.text.split())
     if not text:
         raise EmptyAudio("There is nothing to say: give some text.")
-    voice = find_voice(settings.voice)
-    audio = Models(settings).tts(voice).synthesize(text)
+    models = Models(settings)
+    voice = find_voice(settings.voice, models.voice_services.store)  # lent voices too, refused if revoked
+    audio = models.tts(voice).synthesize(text)
     print(write_audio(args.output, audio))
-    return 0
-
-
-def cmd_voices(args: argparse.Namespace, settings: Settings) -> int:
-    for voice in all_voices():
-        mark = "*" if voice.id == settings.voice else " "
-        print(f"{mark} {voice.id:<12} {voice.status:<7} {voice.description}")
-        print(f"  {'':<12} source:  {voice.provenance.source}")
-        print(f"  {'':<12} licence: {voice.provenance.licence}; consent: {voice.provenance.consent}")
     return 0

@@ -1,1 +1,4 @@
-"""The mind: dialogue, persona, LLM backends (memory, skills and safeguards grow here)."""
+"""The mind: dialogue and persona, memory, local skills, companion safeguards and LLM backends.
+
+``sayso.mind.mind.Mind`` decides each reply: safety screen, then a local skill, else the LLM.
+"""

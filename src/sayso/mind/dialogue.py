@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sayso.mind.llm.base import Message
 
+# Worded for SmolLM2-135M, which drifts on longer prompts (this wording answered all five
+# probe questions sensibly with greedy decoding; the previous, longer one mangled a capital).
 PERSONA = (
-    "You are {name}, a friendly voice assistant that runs privately on the user's own computer. "
-    "You are an AI, not a human, and you say so if asked. "
-    "Your words are spoken aloud, so answer in one or two short, plain sentences, "
-    "with no lists, no markdown and no emoji."
+    "You are {name}, a helpful and friendly AI assistant. You are not a human. "
+    "Your answers are spoken aloud: keep them to one or two short sentences, with no lists or markdown."
 )
 
 
@@ -21,15 +22,23 @@ class Conversation:
     assistant_name: str = "Sayso"
     max_turns: int = 6
     history: list[Message] = field(default_factory=list)
+    style: str = ""  # a few words on manner, e.g. "cheerful and curious"; empty keeps the plain persona
 
-    def system_prompt(self) -> str:
-        return PERSONA.format(name=self.assistant_name)
+    def system_prompt(self, context: Sequence[str] = ()) -> str:
+        """The persona, then anything the mind wants the model to know this turn (memories, a minor)."""
+        prompt = PERSONA.format(name=self.assistant_name)
+        prompt += f" Your manner is {self.style.strip().rstrip('.')}." if self.style.strip() else ""
+        return prompt + "".join(f"\n{line}" for line in context)
 
-    def messages_for(self, user_text: str) -> list[Message]:
+    def messages_for(self, user_text: str, context: Sequence[str] = ()) -> list[Message]:
         """What the model is given to answer ``user_text``."""
-        return [Message("system", self.system_prompt()), *self.history, Message("user", user_text)]
+        return [Message("system", self.system_prompt(context)), *self.history, Message("user", user_text)]
 
     def record(self, user_text: str, reply_heard: str) -> None:
         """Remember a finished turn (``reply_heard``: what the user actually heard of the reply)."""
         self.history += [Message("user", user_text), Message("assistant", reply_heard)]
         del self.history[: max(0, len(self.history) - 2 * self.max_turns)]
+
+    def last_reply(self) -> str:
+        """What the user last heard from the assistant ("" before the first reply)."""
+        return next((m.content for m in reversed(self.history) if m.role == "assistant"), "")

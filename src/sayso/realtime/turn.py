@@ -8,11 +8,12 @@ from dataclasses import dataclass, field
 
 from sayso.audio.frames import Audio
 from sayso.audio.vad import speech_in
-from sayso.errors import EmptyAudio
+from sayso.errors import EmptyAudio, VoiceRevoked
 from sayso.mind.dialogue import Conversation
+from sayso.mind.mind import Mind
 from sayso.realtime.models import Models
 from sayso.speech.clauses import clauses
-from sayso.voices.catalog import Voice
+from sayso.voices.catalog import DEFAULT_VOICE, Voice, find_voice
 
 
 @dataclass
@@ -52,10 +53,15 @@ class TurnResult:
 class Assistant:
     """Answers the user, keeping the conversation; speaks in ``voice``."""
 
-    def __init__(self, models: Models, voice: Voice, conversation: Conversation | None = None) -> None:
+    def __init__(
+        self, models: Models, voice: Voice, conversation: Conversation | None = None, mind: Mind | None = None
+    ) -> None:
         self.models = models
         self.voice = voice
-        self.conversation = conversation or Conversation(models.settings.assistant_name)
+        self.speaking_rate = 1.0  # for the speech engine to apply; "slower" / "faster" change it
+        settings = models.settings
+        self.conversation = conversation or Conversation(settings.assistant_name, style=settings.persona_style)
+        self.mind = mind or Mind(settings, lambda: models.llm, self.conversation)
 
     def listen(self, audio: Audio) -> str:
         """The words in ``audio``; EmptyAudio if it holds no speech or no words."""
@@ -71,8 +77,11 @@ class Assistant:
         timings = timings or TurnTimings()
         started = time.perf_counter()
         first = True
-        messages = self.conversation.messages_for(user_text)
-        for piece in self.models.llm.stream(messages, self.models.settings.max_reply_tokens):
+        reply = self.mind.respond(user_text, self.speaking_rate)
+        if reply.action is not None:  # a skill changed how Sayso speaks: the new voice is used from the next turn
+            self.voice = reply.action.voice or self.voice
+            self.speaking_rate = reply.action.rate if reply.action.rate is not None else self.speaking_rate
+        for piece in reply.pieces:
             if first:
                 timings.llm_first_token = time.perf_counter() - started
                 first = False
@@ -92,13 +101,25 @@ class Assistant:
         spoken: list[str] = []
         for clause in clauses(self.think(user_text, timings)):
             tts_started = time.perf_counter()
-            audio = tts.synthesize(clause)
+            try:
+                audio = tts.synthesize(clause)
+            except VoiceRevoked as error:  # consent ended mid-conversation: say so in the default voice
+                notice = self.switch_to_default(error)
+                tts = self.models.tts(self.voice)
+                spoken.append(notice)
+                yield notice, tts.synthesize(notice)
+                audio = tts.synthesize(clause)
             if not timings.first_audio:
                 timings.tts_first_audio = time.perf_counter() - tts_started
                 timings.first_audio = time.perf_counter() - since
             spoken.append(clause)
             yield clause, audio
         self.remember(user_text, " ".join(spoken))
+
+    def switch_to_default(self, error: VoiceRevoked) -> str:
+        """Speak in the default voice from now on; returns the sentence that tells the user why."""
+        self.voice = find_voice(DEFAULT_VOICE)
+        return f"The voice I was using is no longer available ({error.voice_id}), so I will carry on in my own voice."
 
     def reply_to(self, audio: Audio) -> TurnResult:
         """One whole spoken turn from a recording whose end is 'now'."""

@@ -20,6 +20,12 @@ class LikenessMatch:
     person_id: str
     name: str
     score: float
+    level: str = ""
+    """"same person", "sound-alike", or "below threshold" (a near miss, shown as evidence)."""
+    cosine: float | None = None
+    """The raw embedding cosine, before cohort normalisation."""
+    false_match_rate: float | None = None
+    """Calibrated share of different-person trials scoring at least ``score``."""
 
 
 @dataclass(frozen=True)
@@ -29,6 +35,14 @@ class LikenessVerdict:
     allowed: bool
     reason: str
     matches: tuple[LikenessMatch, ...] = field(default=())
+    nearest: tuple[LikenessMatch, ...] = field(default=())
+    """The closest protected people, over the thresholds or not (evidence for a report)."""
+    same_person_threshold: float | None = None
+    sound_alike_threshold: float | None = None
+    false_match_rate: float | None = None
+    """Calibrated false-match rate at the sound-alike threshold (the one that blocks)."""
+    speech_seconds: float | None = None
+    method: str = ""
 
 
 class LikenessGuard(Protocol):

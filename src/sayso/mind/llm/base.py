@@ -1,11 +1,15 @@
-"""The LLM interface: one blocking method, ``stream``, yielding reply text as it is generated."""
+"""The LLM interface: one blocking method, ``stream``, yielding reply text as it is generated.
+
+A backend that can call functions (an OpenAI-compatible server) also overrides
+``stream_with_tools``; every other backend answers in plain text and ignores the tools.
+"""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 Role = Literal["system", "user", "assistant"]
 
@@ -18,14 +22,41 @@ class Message:
     content: str
 
 
+@dataclass(frozen=True)
+class Tool:
+    """A function the model may call: its name, what it does, a JSON schema of its arguments, and
+    ``run``, which takes the arguments and returns the result as text for the model."""
+
+    name: str
+    description: str
+    parameters: Mapping[str, Any]
+    run: Callable[[Mapping[str, Any]], str]
+
+    def schema(self) -> dict[str, Any]:
+        """The OpenAI ``tools`` entry for this function."""
+        return {
+            "type": "function",
+            "function": {"name": self.name, "description": self.description, "parameters": dict(self.parameters)},
+        }
+
+
 class LLM(ABC):
     """A chat model. ``stream`` blocks: callers on an event loop use a thread."""
 
     name: str = "llm"
+    calls_tools: bool = False  # capability: True when ``stream_with_tools`` really offers the tools
 
     @abstractmethod
     def stream(self, messages: Sequence[Message], max_tokens: int) -> Iterator[str]:
         """Yield the reply to ``messages`` in pieces, as the model produces them."""
+
+    def stream_with_tools(
+        self, messages: Sequence[Message], max_tokens: int, tools: Sequence[Tool], force: str = ""
+    ) -> Iterator[str]:
+        """Like ``stream``, letting the model call ``tools`` first (``force``: the one it must call).
+
+        This default has no function calling and simply streams the plain reply."""
+        return self.stream(messages, max_tokens)
 
     def complete(self, messages: Sequence[Message], max_tokens: int) -> str:
         """The whole reply at once."""

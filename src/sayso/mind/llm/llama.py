@@ -38,7 +38,7 @@ class LlamaLLM(LLM):
         chunks = self._llama.create_chat_completion(
             messages=[{"role": m.role, "content": m.content} for m in messages],  # type: ignore[misc]
             max_tokens=max_tokens,
-            temperature=0.2,
+            temperature=0.0,
             top_p=0.9,
             repeat_penalty=1.15,
             stream=True,

@@ -1,4 +1,4 @@
-"""Text-to-speech: the interface and the embedded engines (Piper, eSpeak NG)."""
+"""Text-to-speech: the interface and the embedded engines (Piper, eSpeak NG) and a cloning HTTP server."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 from sayso.errors import BackendError
 from sayso.speech.tts.base import TTS
 
-ENGINES = ("piper", "espeak")
+ENGINES = ("piper", "espeak", "http")
 
 
 def make_tts(engine: str, params: Mapping[str, Any]) -> TTS:
@@ -23,6 +23,10 @@ def make_tts(engine: str, params: Mapping[str, Any]) -> TTS:
         from sayso.speech.tts.espeak import EspeakTTS
 
         return EspeakTTS(str(params["voice"]), int(params.get("words_per_minute", 165)))
+    if engine == "http":
+        from sayso.speech.tts.http import HTTPTTS
+
+        return HTTPTTS(params)
     raise BackendError(f"Unknown TTS engine {engine!r}; known engines: {', '.join(ENGINES)}.")
 
 

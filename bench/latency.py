@@ -1,0 +1,193 @@
+"""Realtime conversation latency: spoken turns played into the engine in real time.
+
+    .venv/bin/python bench/latency.py [--turns 20]
+
+Real recordings from the shared speech set and questions synthesised with Piper are played,
+frame by frame at real-time pace, into ``sayso.realtime.engine.Engine`` with the embedded models
+(replies go to a simulated speaker that plays in real time). Every other turn the user cuts in
+0.6 s after the reply starts with a short real recording (a spoken digit).
+
+Prints ``voice-to-voice`` (end of the user's speech to the first reply audio out) and
+``barge-in stop`` (onset of the interrupting speech to the last reply audio out) as p50/p95, the
+per-stage breakdown, a baseline measured in the same run (the non-streaming
+``Assistant.reply_to`` after the 0.8 s end-of-speech silence the old ``sayso talk`` waited for),
+and a check that llama.cpp reuses its KV cache for an unchanged prompt prefix.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import time
+from collections.abc import AsyncIterator
+
+import numpy as np
+
+import _common
+from _common import recordings
+from sayso.audio.frames import SAMPLE_RATE, Audio
+from sayso.audio.io import read_audio
+from sayso.audio.vad import FRAME_SAMPLES, speech_in
+from sayso.config import Settings
+from sayso.mind.llm.base import Message
+from sayso.realtime import events as ev
+from sayso.realtime.engine import Engine
+from sayso.realtime.events import State
+from sayso.realtime.metrics import breakdown, percentile_line
+from sayso.realtime.models import Models
+from sayso.realtime.playback import PacedSink, frames_of
+from sayso.realtime.turn import Assistant
+from sayso.voices.catalog import find_voice
+
+SYNTHESISED = (
+    "What is a good way to cook rice so that it does not stick?",
+    "How long should I boil an egg for a soft yolk?",
+    "Can you suggest a name for a small grey cat?",
+    "Why is the sky blue during the day?",
+    "What should I pack for a weekend by the sea?",
+    "How do I keep basil alive on a windowsill?",
+    "What is a quick breakfast I can make in five minutes?",
+    "How far is the moon from the earth?",
+)
+FRAME = FRAME_SAMPLES / SAMPLE_RATE
+OLD_END_SILENCE = 0.8
+MISSED_AFTER = 2.0
+
+
+def questions(models: Models, count: int) -> list[Audio]:
+    """Real recordings (2-5 s) and synthesised questions, ``count`` in all."""
+    real = [
+        r for r in recordings("vctk") + recordings("ljspeech") + recordings("librispeech") if 2.0 <= r.duration <= 5.0
+    ]
+    joe = models.tts(find_voice("joe"))
+    synth = [joe.synthesize(text) for text in SYNTHESISED[: count // 3]]
+    return [read_audio(r.path) for r in real[: count - len(synth)]] + synth
+
+
+class Script:
+    """Feeds the turns at real-time pace, cutting in on every other reply; records the timings."""
+
+    def __init__(self, engine: Engine, turns: list[Audio], cut_ins: list[Audio], vad_onsets: list[float]) -> None:
+        self.engine, self.turns, self.cut_ins, self.vad_onsets = engine, turns, cut_ins, vad_onsets
+        self.onsets: list[float] = []  # wall time each cut-in's speech began
+        self.skipped = 0  # cut-ins not made because the reply had already ended
+        self._due = 0.0
+
+    async def frames(self) -> AsyncIterator[np.ndarray]:
+        self._due = time.perf_counter()
+        for index, question in enumerate(self.turns):
+            for frame in frames_of(question):
+                yield await self._paced(frame)
+            async for frame in self._silence_until(lambda: self.engine.state == State.SPEAKING, 20.0):
+                yield frame
+            if index % 2:
+                async for frame in self._cut_in(self.cut_ins[index % len(self.cut_ins)], index % len(self.cut_ins)):
+                    yield frame
+            async for frame in self._silence_until(lambda: self.engine.state == State.IDLE, 30.0):
+                yield frame
+
+    async def _cut_in(self, audio: Audio, which: int) -> AsyncIterator[np.ndarray]:
+        async for frame in self._silence_until(lambda: False, 0.6):
+            yield frame
+        if self.engine.state != State.SPEAKING:  # a short reply already ended: nothing to cut into
+            self.skipped += 1
+            return
+        for index, frame in enumerate(frames_of(audio)):
+            paced = await self._paced(frame)
+            if index == int(self.vad_onsets[which] / FRAME):  # when the speech onset actually went in
+                self.onsets.append(time.perf_counter())
+            yield paced
+
+    async def _silence_until(self, done: object, limit: float) -> AsyncIterator[np.ndarray]:
+        quiet = np.zeros(FRAME_SAMPLES, np.float32)
+        waited = 0.0
+        while not done() and waited < limit:  # type: ignore[operator]
+            yield await self._paced(quiet)
+            waited += FRAME
+
+    async def _paced(self, frame: np.ndarray) -> np.ndarray:
+        self._due += FRAME
+        await asyncio.sleep(max(0.0, self._due - time.perf_counter()))
+        return frame
+
+
+def baseline(models: Models, voice_id: str, turns: list[Audio]) -> list[float]:
+    """Voice-to-voice of the non-streaming path: the old end-of-speech silence + reply_to."""
+    assistant = Assistant(models, find_voice(voice_id))
+    assistant.reply_to(turns[0])  # a first turn loads what a new conversation needs; not counted
+    return [OLD_END_SILENCE + assistant.reply_to(audio).timings.first_audio for audio in turns]
+
+
+def kv_cache_check(models: Models) -> str:
+    """LLM time to first token for the same prompt with the cache cleared, then reused."""
+    llm = models.llm
+    system = Message("system", "You are a helpful voice assistant. Answer in one short sentence. " * 8)
+    llama = getattr(llm, "_llama", None)
+    if llama is None:
+        return "KV cache: not the embedded model, not checked"
+    timings = []
+    for reset, question in ((True, "Say hello."), (False, "Say goodbye.")):
+        if reset:
+            llama.reset()
+        started = time.perf_counter()
+        next(iter(llm.stream([system, Message("user", question)], 4)))
+        timings.append(time.perf_counter() - started)
+    cold, warm = (t * 1000 for t in timings)
+    return (
+        f"KV cache prefix reuse: first token {cold:.0f} ms with the cache cleared, "
+        f"{warm:.0f} ms for a new question after the same system prompt"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--turns", type=int, default=20, help="spoken user turns (at least 20 for the report)")
+    parser.add_argument("--baseline-turns", type=int, default=6, help="turns for the non-streaming baseline")
+    args = parser.parse_args()
+    settings = Settings()
+    models = Models(settings)
+    voice = find_voice(settings.voice)
+    models.warm(voice)
+    turns = questions(models, args.turns)
+    digits = [r for r in recordings("fsdd") if r.duration >= 0.5][:40:10]
+    cut_ins = [read_audio(r.path).resampled() for r in digits]
+    vad_onsets = [min((seg.start for seg in speech_in(models.vad, audio)), default=0.0) for audio in cut_ins]
+    print(
+        f"{len(turns)} spoken turns ({sum(a.duration for a in turns):.0f} s of speech), "
+        f"{settings.cpu_threads} threads, "
+        f"STT {settings.stt_model}; the CPU is shared, so these figures are noisy"
+    )
+    pauses: list[float] = []
+    engine = Engine(Assistant(models, voice))
+    engine.listeners.append(lambda e: pauses.append(e.at) if isinstance(e, ev.ReplyPaused) else None)
+    script = Script(engine, turns, cut_ins, vad_onsets)
+    asyncio.run(engine.run(script.frames(), PacedSink(time.perf_counter)))
+    stops = [min(p - onset for p in pauses if p >= onset) for onset in script.onsets if any(p >= onset for p in pauses)]
+    stops = [stop for stop in stops if stop <= MISSED_AFTER]
+    missed = len(script.onsets) - len(stops)
+    v2v = [m.voice_to_voice for m in engine.metrics if m.voice_to_voice is not None]
+    print(percentile_line("voice-to-voice", v2v))
+    print(
+        percentile_line("barge-in stop", stops)
+        + f", {missed} of {len(script.onsets)} cut-ins not stopped within {MISSED_AFTER:.0f} s"
+        + f" ({script.skipped} more not made: the reply had already ended)"
+    )
+    print("per stage:")
+    print("\n".join(breakdown(engine.metrics)))
+    base = baseline(models, voice.id, turns[: args.baseline_turns])
+    print(percentile_line("baseline voice-to-voice (reply_to after 0.8 s silence)", base))
+    print(f"voice-to-voice median ratio streaming / baseline: {statistics.median(v2v) / statistics.median(base):.2f}")
+    print(kv_cache_check(models))
+    v50, v95 = np.percentile(v2v, 50) * 1000, np.percentile(v2v, 95) * 1000
+    b50 = np.percentile(stops, 50) * 1000 if stops else float("nan")
+    print(
+        f"targets: voice-to-voice p50 <= 800 ms {'met' if v50 <= 800 else 'MISSED'}, p95 <= 1500 ms "
+        f"{'met' if v95 <= 1500 else 'MISSED'}; barge-in stop p50 <= 200 ms {'met' if b50 <= 200 else 'MISSED'}"
+    )
+
+
+_ = _common  # sets up the import path and HF_HUB_OFFLINE
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,212 @@
+"""Likeness commands: protect people from imitation, check recordings, score pairs, calibrate."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+
+from sayso.audio.io import read_audio
+from sayso.cli.common import Commands
+from sayso.config import Settings
+from sayso.errors import EmptyAudio, InputError, SpeechTooShort
+from sayso.voices.embedding import ResemblyzerEmbedder, VoicePrint
+from sayso.voices.guard import LikenessVerdict
+from sayso.voices.likeness import (
+    CALIBRATION_FILE,
+    COHORT_FILE,
+    likeness_dir,
+    load_calibration,
+    load_guard,
+    load_registry,
+)
+from sayso.voices.likeness.calibration import SAME_PERSON_FMR, Calibration
+from sayso.voices.likeness.evaluate import calibrate_prints, read_manifest
+from sayso.voices.likeness.guard import MIN_REFERENCE_SECONDS, Guard
+from sayso.voices.likeness.plot import plot_det
+from sayso.voices.likeness.variants import enrolment_vectors, variant_prints
+
+
+def register(commands: Commands) -> None:
+    commands.group("likeness", "The likeness guard: people who asked not to be imitated.")
+    protect = commands.command("protect", cmd_protect, "Protect a person's voice from imitation.", "likeness")
+    protect.add_argument("name", help="the person's name")
+    protect.add_argument("files", type=Path, nargs="+", help="recordings of only their voice (5 s or more in all)")
+    commands.command("list", cmd_list, "List the protected people.", "likeness")
+    remove = commands.command("remove", cmd_remove, "Take a person off the protected registry.", "likeness")
+    remove.add_argument("name", help="their name or id")
+    check = commands.command(
+        "check", cmd_check, "Print a JSON verdict on whether a recording sounds like a protected person.", "likeness"
+    )
+    check.add_argument("file", type=Path, help="the recording to check")
+    score = commands.command(
+        "score", cmd_score, "Score enrolment/test pairs listed in a TSV (higher = more alike).", "likeness"
+    )
+    score.add_argument("pairs", type=Path, help="TSV with a header and columns enroll (files joined by |) and test")
+    score.add_argument("-o", "--output", type=Path, required=True, help="where to write the TSV with a score column")
+    calibrate = commands.command("calibrate", cmd_calibrate, "Set the thresholds from labelled recordings.", "likeness")
+    calibrate.add_argument("manifest", type=Path, help="TSV with columns path (relative to it) and speaker")
+    calibrate.add_argument("--plot", type=Path, help="where to draw the DET plot (default: in the data directory)")
+
+
+def cmd_protect(args: argparse.Namespace, settings: Settings) -> int:
+    audio = [read_audio(path, settings.max_input_seconds) for path in args.files]
+    person = load_guard(settings).protect(args.name, audio, [str(path) for path in args.files])
+    print(
+        f"Protected {person.name} (id {person.id}) from {person.files} recording(s), {person.speech_seconds:.1f} s "
+        "of speech; only voice embeddings (the voice and disguised variants of it) are kept, not the audio."
+    )
+    return 0
+
+
+def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
+    people = load_registry(settings).people()
+    if not people:
+        print("No one is protected yet (add someone with `sayso likeness protect NAME FILE...`).")
+    for person in people:
+        files = f"{person.files:>3} file(s)"
+        print(f"{person.id}  {person.name:<24} {files} {person.speech_seconds:7.1f} s  {person.created_at}")
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
+    person = load_registry(settings).remove(args.name)
+    print(f"Removed {person.name} (id {person.id}) from the protected registry.")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
+    guard = load_guard(settings)
+    verdict = guard.check(read_audio(args.file, settings.max_input_seconds))
+    print(json.dumps(verdict_json(str(args.file), verdict, guard.calibration), indent=2))
+    return 0
+
+
+def verdict_json(file: str, verdict: LikenessVerdict, calibration: Calibration) -> dict[str, object]:
+    """The JSON form of a verdict: the decision, the thresholds and their false-match rates, the evidence."""
+    top = verdict.matches[0].level if verdict.matches else "no match"
+    same = verdict.same_person_threshold
+    calibration_fmr = {
+        "same_person": calibration.fmr_at(same) if same is not None else None,
+        "sound_alike": verdict.false_match_rate,
+    }
+    return {
+        "file": file,
+        "allowed": verdict.allowed,
+        "verdict": top,
+        "reason": verdict.reason,
+        "method": verdict.method,
+        "speech_seconds": round(verdict.speech_seconds or 0.0, 2),
+        "thresholds": {"same_person": verdict.same_person_threshold, "sound_alike": verdict.sound_alike_threshold},
+        "false_match_rate": calibration_fmr,
+        "calibration": {"source": calibration.source, "eer": calibration.eer},
+        "matches": [asdict(m) for m in verdict.matches],
+        "nearest": [asdict(m) for m in verdict.nearest],
+    }
+
+
+def cmd_score(args: argparse.Namespace, settings: Settings) -> int:
+    rows, columns = _read_pairs(args.pairs)
+    guard = load_guard(settings)
+    enrol_files = sorted({f for row in rows for f in row["enroll"].split("|")})
+    prints = _embed_all(guard, sorted(set(enrol_files) | {row["test"] for row in rows}), settings)
+    # Enrolments are scored as the registry stores them: the voice and its variants.
+    variants = {f: variant_prints(guard.embedder, read_audio(f, settings.max_input_seconds)) for f in enrol_files}
+    enrolments: dict[str, np.ndarray] = {}
+    with args.output.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=[*columns, "score"], delimiter="\t", lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            files = row["enroll"].split("|")
+            if row["enroll"] not in enrolments:
+                vectors = enrolment_vectors([prints[f] for f in files], [variants[f] for f in files])
+                enrolments[row["enroll"]] = np.stack(list(vectors.values()))
+            writer.writerow({**row, "score": f"{guard.score(enrolments[row['enroll']], prints[row['test']]):.5f}"})
+    print(f"Scored {len(rows)} pairs ({len(prints)} distinct files) into {args.output}.")
+    return 0
+
+
+def _read_pairs(path: Path) -> tuple[list[dict[str, str]], list[str]]:
+    if not path.is_file():
+        raise InputError(f"There is no pairs file at {path}; check the path.")
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle, delimiter="\t")
+        columns = list(reader.fieldnames or [])
+        if not {"enroll", "test"} <= set(columns):
+            raise InputError(f"{path} needs a tab-separated header with the columns enroll and test.")
+        rows = [dict(row) for row in reader]
+    if any(not row.get("enroll") or not row.get("test") for row in rows):
+        raise InputError(f"{path} has a row with an empty enroll or test cell; fill or remove it.")
+    return rows, columns
+
+
+def _files(row: dict[str, str]) -> list[str]:
+    return [*row["enroll"].split("|"), row["test"]]
+
+
+def _embed_all(guard: Guard, files: list[str], settings: Settings) -> dict[str, VoicePrint]:
+    prints = {}
+    for count, name in enumerate(files, 1):
+        try:
+            prints[name] = guard.embedder.voiceprint(read_audio(name, settings.max_input_seconds))
+        except EmptyAudio as error:
+            raise EmptyAudio(f"{name} holds no speech; remove its pairs or replace the file.") from error
+        if count % 200 == 0:
+            print(f"embedded {count}/{len(files)} files", file=sys.stderr)
+    return prints
+
+
+def cmd_calibrate(args: argparse.Namespace, settings: Settings) -> int:
+    rows = read_manifest(args.manifest)
+    embedder = ResemblyzerEmbedder()
+    prints: dict[str, list[VoicePrint]] = {}
+    variants: dict[str, list[dict[str, VoicePrint]]] = {}
+    for path, speaker in rows:
+        audio = read_audio(path, settings.max_input_seconds)
+        try:
+            voiceprint = embedder.voiceprint(audio)
+        except EmptyAudio:
+            continue
+        if voiceprint.speech_seconds >= MIN_REFERENCE_SECONDS:
+            prints.setdefault(speaker, []).append(voiceprint)
+            variants.setdefault(speaker, []).append(variant_prints(embedder, audio))
+    used = sum(len(own) for own in prints.values())
+    if len(prints) < 2 or not any(len(own) > 3 for own in prints.values()):
+        raise SpeechTooShort(
+            f"{args.manifest} has too few usable recordings (each needs {MIN_REFERENCE_SECONDS:.0f} s of speech, "
+            "and some speaker needs 4 or more); add longer recordings."
+        )
+    calibration, (genuine, impostor) = calibrate_prints(prints, variants, str(args.manifest))
+    folder = likeness_dir(settings.data_dir)
+    calibration.save(folder / CALIBRATION_FILE)
+    np.save(folder / COHORT_FILE, np.stack([p.vector for own in prints.values() for p in own]))
+    plot = plot_det(genuine, impostor, calibration, args.plot or folder / "det.png")
+    print(_calibration_summary(used, len(rows), len(prints)))
+    print(_describe(load_calibration(settings.data_dir)))
+    if calibration.impostor_trials < 1 / SAME_PERSON_FMR:
+        print(
+            f"Note: too few different-speaker trials ({calibration.impostor_trials}) to measure a "
+            f"{SAME_PERSON_FMR:.1%} false-match rate; add more speakers for trustworthy thresholds."
+        )
+    print(f"DET plot: {plot}")
+    return 0
+
+
+def _calibration_summary(used: int, listed: int, speakers: int) -> str:
+    skipped = listed - used
+    note = f", {skipped} skipped (under {MIN_REFERENCE_SECONDS:.0f} s of speech)" if skipped else ""
+    return f"Calibrated on {used} of {listed} recordings from {speakers} speakers{note}."
+
+
+def _describe(c: Calibration) -> str:
+    return (
+        f"method {c.method}: EER {c.eer:.2%}; same person >= {c.same_person:.3f} "
+        f"(false match {c.same_person_fmr:.2%}, false non-match {c.same_person_fnmr:.2%}); "
+        f"sound-alike >= {c.sound_alike:.3f} (false match {c.sound_alike_fmr:.2%}, "
+        f"false non-match {c.sound_alike_fnmr:.2%})"
+    )

@@ -1,0 +1,197 @@
+"""A realtime conversation for one client on the streaming engine (``realtime.engine``), the
+same engine as ``sayso talk``: its VAD endpointing, partial transcripts, barge-in with
+pause/resume, echo handling and per-turn metrics.
+
+The client's microphone audio becomes the engine's frame source; the engine's sink sends reply
+audio to the client in playback segments and takes the client's "played up to sample N"
+reports; the engine's events become protocol events (docs/realtime-protocol.md).
+Push-to-talk gates the microphone: audio outside a press is fed to the engine as silence.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import AsyncIterator
+from typing import Any
+
+import numpy as np
+
+from sayso.audio.frames import SAMPLE_RATE, Audio
+from sayso.audio.vad import FRAME_SAMPLES
+from sayso.errors import SaysoError
+from sayso.realtime import events as ev
+from sayso.realtime.engine import Engine
+from sayso.server.backends import OUTPUT_RATE, pcm16
+from sayso.server.responses import status_of
+from sayso.server.session import Outbox
+from sayso.server.workspace import Workspace
+
+Payload = dict[str, Any] | bytes
+
+
+class SocketSink:
+    """The engine's AudioSink for a remote client: audio goes out in segments; ``played`` comes
+    back from the client's reports (converted to the rate of the audio written)."""
+
+    def __init__(self, send: Any) -> None:
+        self._send = send
+        self.segment = 0
+        self.open = False
+        self._rate = OUTPUT_RATE
+        self._base = 0  # samples played in closed segments
+        self._written = 0  # samples written to the open segment (at self._rate)
+        self._reported = 0  # samples of the open segment the client played (at OUTPUT_RATE)
+
+    def write(self, audio: Audio) -> None:
+        if not self.open:
+            self.segment, self.open, self._written, self._reported = self.segment + 1, True, 0, 0
+            self._send({"type": "audio.start", "segment": self.segment, "rate": OUTPUT_RATE})
+        self._rate = audio.rate
+        self._written += len(audio.samples)
+        self._send(pcm16(audio))
+
+    def clear(self) -> None:
+        if self.open:
+            self._base += self._segment_played()
+            self.open = False
+            self._send({"type": "audio.clear", "segment": self.segment})
+
+    @property
+    def played(self) -> int:
+        return self._base + (self._segment_played() if self.open else 0)
+
+    def report(self, segment: int, played: int) -> None:
+        """The client played ``played`` samples (OUTPUT_RATE) of ``segment``."""
+        if self.open and segment == self.segment:
+            self._reported = max(self._reported, played)
+
+    def _segment_played(self) -> int:
+        return min(self._written, round(self._reported * self._rate / OUTPUT_RATE))
+
+
+class EngineSession:
+    """One client's conversation on the streaming engine (see the module docstring)."""
+
+    def __init__(self, workspace: Workspace, user: str, outbox: Outbox) -> None:
+        self.workspace, self.user, self.outbox = workspace, user, outbox
+        self.assistant = workspace.assistant(user, workspace.models.with_vad(workspace.new_vad()))
+        self.mode = "hands-free"
+        self.held = False
+        self._frames: asyncio.Queue[np.ndarray | None] = asyncio.Queue()
+        self._pending = np.zeros(0, dtype=np.float32)
+        self._out: asyncio.Queue[Payload] = asyncio.Queue()
+        self.sink = SocketSink(self._out.put_nowait)
+        self.engine = self._new_engine()
+        self._turn = 0
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        """Start the engine and the sender, then tell the client the session is ready."""
+        self._tasks = [asyncio.create_task(self._send_loop()), asyncio.create_task(self._run())]
+        self._out.put_nowait(
+            {"type": "session.ready", "user": self.user, "voice": self.assistant.voice.id, "mode": self.mode,
+             "input_rate": SAMPLE_RATE, "output_rate": OUTPUT_RATE}
+        )  # fmt: skip
+
+    async def audio(self, samples: np.ndarray) -> None:
+        """Microphone audio (16 kHz floats); outside a push-to-talk press it counts as silence."""
+        if self.mode == "push-to-talk" and not self.held:
+            samples = np.zeros_like(samples)
+        samples = np.concatenate([self._pending, samples])
+        whole = len(samples) - len(samples) % FRAME_SAMPLES
+        for frame in samples[:whole].reshape(-1, FRAME_SAMPLES):
+            self._frames.put_nowait(frame)
+        self._pending = samples[whole:]
+
+    async def control(self, message: dict[str, Any]) -> None:
+        """A validated client event (see ``protocol.CLIENT_EVENTS``)."""
+        match message["type"]:
+            case "session.update":
+                if "voice" in message:
+                    self.assistant.voice = self.workspace.voice(self.user, str(message["voice"]))
+                self.mode = str(message.get("mode", self.mode))
+                self._out.put_nowait({"type": "session.updated", "voice": self.assistant.voice.id, "mode": self.mode})
+            case "input.start" | "input.end" if self.mode != "push-to-talk":
+                self._error("wrong_mode", "input.start and input.end are for push-to-talk; set that mode first.")
+            case "input.start":
+                self.stop_reply()
+                self.held = True
+            case "input.end":
+                self.held = False
+            case "reply.stop":
+                self.stop_reply()
+            case "text":
+                self._error("unsupported", "The streaming engine takes speech only; use /v1/chat/completions for text.")
+            case "playback":
+                self.sink.report(int(message["segment"]), int(message["played"]))
+
+    def stop_reply(self) -> None:
+        """Stop the reply now (the stop button): playback, LLM and TTS; history keeps what was heard."""
+        self.engine.interrupt()
+
+    async def close(self) -> None:
+        """The client went away: stop the engine (an unfinished reply is dropped) and the sender."""
+        self._frames.put_nowait(None)
+        self.engine.stop()
+        await asyncio.sleep(0)
+        for task in self._tasks:
+            task.cancel()
+
+    def _new_engine(self) -> Engine:
+        return Engine(self.assistant, listeners=[self._on_event])
+
+    async def _source(self) -> AsyncIterator[np.ndarray]:
+        while (frame := await self._frames.get()) is not None:
+            yield frame
+
+    async def _run(self) -> None:
+        """Run the engine; a failed turn is reported and the conversation goes on."""
+        while True:
+            try:
+                await self.engine.run(self._source(), self.sink)
+                return
+            except SaysoError as error:
+                _, code = status_of(error)
+                self._error(code, str(error))
+                self.engine = self._new_engine()
+
+    async def _send_loop(self) -> None:
+        while True:
+            payload = await self._out.get()
+            if isinstance(payload, bytes):
+                await self.outbox.audio(payload)
+            else:
+                await self.outbox.event(payload)
+
+    def _error(self, code: str, message: str) -> None:
+        self._out.put_nowait({"type": "error", "code": code, "message": message})
+
+    def _on_event(self, event: ev.Outbound) -> None:
+        """The engine's events as protocol events, in order."""
+        out: dict[str, Any]
+        match event:
+            case ev.StateChanged(state=state):
+                out = {"type": "state", "state": state.value}
+            case ev.SpeechStarted():
+                out = {"type": "speech.started"}
+            case ev.PartialTranscript(text=text):
+                out = {"type": "transcript.partial", "turn": self._turn + 1, "text": text}
+            case ev.FinalTranscript(text=text):
+                self._turn += 1
+                out = {"type": "transcript.final", "turn": self._turn, "text": text}
+            case ev.ReplyClause(text=text):
+                out = {"type": "reply.text", "turn": self._turn, "text": text}
+            case ev.ReplyPaused():
+                out = {"type": "reply.paused", "turn": self._turn}
+            case ev.ReplyResumed():
+                out = {"type": "reply.resumed", "turn": self._turn}
+            case ev.Interrupted(heard=heard):
+                out = {"type": "reply.interrupted", "turn": self._turn, "heard": heard}
+            case ev.ReplyFinished(text=text):
+                out = {"type": "reply.done", "turn": self._turn, "text": text}
+            case ev.MetricsReady(metrics=metrics):
+                out = {"type": "metrics", "turn": self._turn, **dataclasses.asdict(metrics)}
+            case _:
+                return
+        self._out.put_nowait(out)

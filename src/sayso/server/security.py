@@ -1,0 +1,126 @@
+"""Who may use the server: bind address, tokens (one user each), origins and upload size.
+
+- A loopback bind needs no token: every request is the one local user.
+- Any other bind needs at least one token (``USER:TOKEN``); each request then names its user by
+  its token (``Authorization: Bearer TOKEN``, or ``?token=`` on the WebSocket, which browsers
+  cannot give headers). The user id keys everything personal: memories, voices, conversations.
+- Requests carrying an ``Origin`` header must come from the page's own origin (or one allowed
+  by ``--allow-origin``), so another web site open in the same browser cannot drive Sayso.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from sayso.errors import AccessDenied, ConfigError
+
+LOCAL_USER = "local"
+"""The user of a loopback server without tokens."""
+
+MAX_UPLOAD_BYTES = 25 * 1024 * 1024
+"""The OpenAI audio API's own limit."""
+
+_USER = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+_LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+
+
+@dataclass(frozen=True)
+class ServerOptions:
+    """How the server is exposed; ``tokens`` maps each token to its user id."""
+
+    host: str = "127.0.0.1"
+    port: int = 8765
+    tokens: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    extra_origins: tuple[str, ...] = ()
+    max_upload_bytes: int = MAX_UPLOAD_BYTES
+
+    def __post_init__(self) -> None:
+        if not is_loopback(self.host) and not self.tokens:
+            raise ConfigError(
+                f"Serving on {self.host} would let anyone on the network use Sayso; "
+                "give a token with --token USER:TOKEN, or serve on 127.0.0.1."
+            )
+        if self.max_upload_bytes <= 0:
+            raise ConfigError("The upload limit must be above zero.")
+
+    @property
+    def origins(self) -> frozenset[str]:
+        """The origins the page is served from (and the extra ones allowed)."""
+        names = _LOOPBACK_NAMES if is_loopback(self.host) else (_host_name(self.host),)
+        return frozenset({f"http://{name}:{self.port}" for name in names} | set(self.extra_origins))
+
+    def user_for(self, token: str | None) -> str:
+        """The user a request acts for; AccessDenied for a missing or wrong token."""
+        if not self.tokens:
+            return LOCAL_USER
+        if not token:
+            raise AccessDenied("This server needs a token: send 'Authorization: Bearer TOKEN' (or ?token=TOKEN).")
+        for known, user in self.tokens.items():
+            # Constant time, so a wrong token's timing does not reveal a right one's prefix.
+            if hmac.compare_digest(known.encode(), token.encode()):
+                return user
+        raise AccessDenied("That token is not valid on this server; check it and try again.")
+
+    def check_origin(self, origin: str | None, host_header: str | None) -> None:
+        """AccessDenied when a browser page from another site sent the request.
+
+        On loopback only the fixed loopback origins pass: trusting the Host header there would let
+        a site that rebinds its DNS name to 127.0.0.1 pass as the page. Elsewhere tokens guard
+        every request, and the page's origin is whatever name the machine was reached by.
+        """
+        if origin is None or origin in self.origins:
+            return
+        if not is_loopback(self.host) and host_header and origin in (f"http://{host_header}", f"https://{host_header}"):
+            return
+        raise AccessDenied(f"Requests from pages at {origin} are not allowed; open Sayso's own page.")
+
+    def check_host(self, host_header: str | None) -> None:
+        """On loopback, AccessDenied unless the request names a loopback host (DNS rebinding)."""
+        if not is_loopback(self.host):
+            return
+        name = (host_header or "").rsplit(":", 1)[0] if not (host_header or "").endswith("]") else host_header
+        if name not in _LOOPBACK_NAMES:
+            raise AccessDenied(f"This server only answers to {self.host}; open http://{self.host}:{self.port}/.")
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` only accepts connections from this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def parse_tokens(specs: list[str]) -> dict[str, str]:
+    """``USER:TOKEN`` strings as a token-to-user map; ConfigError for a bad or repeated one."""
+    tokens: dict[str, str] = {}
+    for spec in specs:
+        user, _, token = spec.partition(":")
+        if not _USER.match(user) or len(token) < 16:
+            raise ConfigError(
+                f"A token must look like USER:TOKEN, with a user name of letters, digits, '_', '.' or '-' "
+                f"and a token of at least 16 characters (got {spec.split(':')[0]!r}:...)."
+            )
+        if token in tokens:
+            raise ConfigError(f"The same token is given to both {tokens[token]!r} and {user!r}; give each its own.")
+        tokens[token] = user
+    return tokens
+
+
+def bearer(header: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer TOKEN`` header."""
+    if not header:
+        return None
+    scheme, _, value = header.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+def _host_name(host: str) -> str:
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host

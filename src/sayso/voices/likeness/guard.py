@@ -1,0 +1,244 @@
+"""The likeness guard: checks enrolments and every utterance against the protected registry.
+
+A check embeds the voiced audio, fetches the protected people nearest by cosine from the vector
+index (each person is stored as their voice plus disguised variants, so a pitch-shifted or
+stretched imitation meets the variant it resembles), re-scores them with the calibrated method,
+and compares each score with the thresholds for that much speech. Anything at or over "sound-alike" blocks; "same
+person" is the stronger label. Utterances are also checked against their voice's own enrolment,
+when one was registered, so a cloning backend that drifts into someone else is caught.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+
+import numpy as np
+
+from sayso.audio.frames import SAMPLE_RATE, Audio
+from sayso.errors import EmptyAudio, SeveralSpeakers, SpeechTooShort
+from sayso.voices.embedding import SpeakerEmbedder, VoicePrint, enrolment_vector, unit
+from sayso.voices.guard import LikenessMatch, LikenessVerdict
+from sayso.voices.likeness.calibration import Calibration
+from sayso.voices.likeness.registry import ProtectedPerson, Registry
+from sayso.voices.likeness.scoring import Scorer
+from sayso.voices.likeness.variants import enrolment_vectors, variant_prints
+
+MIN_REFERENCE_SECONDS = 1.0
+"""Least speech a reference or checked recording must hold: under it, who speaks is a guess."""
+SPLIT_COSINE = 0.65
+"""Two groups of a recording's windows less alike than this are different people. On the shared
+speech set one speaker's groups never fell under 0.73 (137 files); two speakers' mostly under 0.7."""
+TURNS_COSINE = 0.78
+MAX_TURN_SHARE = 0.2
+"""Groups under TURNS_COSINE in at most this many runs per window are speakers taking turns. One
+speaker's chance splits alternated (a run per 2-3 windows); two speakers joined give two runs.
+Together these caught 87 % of joined pairs of different speakers, and no single speaker."""
+CANDIDATES = 10
+"""Nearest protected people (by cosine) re-scored with the calibrated method."""
+CONTEXT_SECONDS = 3.0
+"""Speech of a voice's previous clauses joined to a short clause, so it is judged on enough audio."""
+SHORT_CLAUSE_SECONDS = 1.6
+
+
+class Guard:
+    """The registry, an embedder and a calibration, as the ``LikenessGuard`` the voices use."""
+
+    def __init__(
+        self, registry: Registry, embedder: SpeakerEmbedder, calibration: Calibration, cohort: np.ndarray | None
+    ) -> None:
+        self.registry = registry
+        self.embedder = embedder
+        self.calibration = calibration
+        self.scorer = Scorer(calibration.method, cohort)
+        self._references: dict[str, np.ndarray] = {}
+        self._recent: dict[str, np.ndarray] = {}
+        self._lock = threading.Lock()
+
+    def protect(self, name: str, recordings: Sequence[Audio], labels: Sequence[str] = ()) -> ProtectedPerson:
+        """Put ``name`` on the registry from reference recordings (only embeddings are kept: the voice and
+        its disguised variants, see ``variants``)."""
+        prints = self.reference_prints(recordings, labels)
+        variants = [variant_prints(self.embedder, audio) for audio in recordings]
+        return self.registry.protect(name, enrolment_vectors(prints, variants), len(prints), _seconds(prints))
+
+    def reference_prints(self, recordings: Sequence[Audio], labels: Sequence[str] = ()) -> list[VoicePrint]:
+        """Voiceprints of reference recordings, each checked: speech, enough of it, one speaker throughout."""
+        if not recordings:
+            raise SpeechTooShort("No recordings were given; give at least one recording of the voice.")
+        names = list(labels) or [f"recording {i + 1}" for i in range(len(recordings))]
+        prints = []
+        for name, audio in zip(names, recordings, strict=True):
+            try:
+                voiceprint = self.embedder.voiceprint(audio)
+            except EmptyAudio as error:
+                raise EmptyAudio(
+                    f"{name} holds no speech (only silence or noise); give a recording of the voice."
+                ) from error
+            if voiceprint.speech_seconds < MIN_REFERENCE_SECONDS:
+                raise SpeechTooShort(
+                    f"{name} holds only {voiceprint.speech_seconds:.1f} s of speech; give at least "
+                    f"{MIN_REFERENCE_SECONDS:.0f} s (5 s or more gives a more reliable voice)."
+                )
+            if several_speakers(voiceprint.segments):
+                raise SeveralSpeakers(f"{name} seems to hold more than one voice; give recordings of one person only.")
+            prints.append(voiceprint)
+        self._check_same_speaker(prints, names)
+        return prints
+
+    def check_enrolment(self, samples: Sequence[Audio]) -> LikenessVerdict:
+        """May a voice enrolled from ``samples`` be used? Blocked if it sounds like a protected person."""
+        prints = self.reference_prints(samples)
+        joined = VoicePrint(enrolment_vector(prints), np.concatenate([p.segments for p in prints]), _seconds(prints))
+        return self.assess(joined, "enrolment")
+
+    def check(self, audio: Audio) -> LikenessVerdict:
+        """The verdict on one recording (for `sayso likeness check`): at least 1 s of speech needed."""
+        voiceprint = self.embedder.voiceprint(audio)
+        if voiceprint.speech_seconds < MIN_REFERENCE_SECONDS:
+            raise SpeechTooShort(
+                f"The recording holds only {voiceprint.speech_seconds:.1f} s of speech; give at least "
+                f"{MIN_REFERENCE_SECONDS:.0f} s to check."
+            )
+        return self.assess(voiceprint, "recording")
+
+    def check_utterance(self, audio: Audio, voice_id: str) -> LikenessVerdict:
+        """May this synthesised clause be played? Checked against the registry and the voice's own enrolment."""
+        if voice_id not in self._references and not len(self.registry):
+            # Nothing to compare against: skip the embedding, which costs more than the clause's TTS.
+            return LikenessVerdict(True, "no one is protected yet", method=self.calibration.method)
+        clause = audio.resampled(SAMPLE_RATE).samples
+        with self._lock:
+            context = self._recent.get(voice_id, np.zeros(0, dtype=np.float32))
+            self._recent[voice_id] = np.concatenate([context, clause])[-int(CONTEXT_SECONDS * SAMPLE_RATE) :]
+        judged = clause if audio.duration >= SHORT_CLAUSE_SECONDS else np.concatenate([context, clause])
+        try:
+            voiceprint = self.embedder.voiceprint(Audio(judged, SAMPLE_RATE))
+        except EmptyAudio:
+            return LikenessVerdict(True, "no speech to check", method=self.calibration.method, speech_seconds=0.0)
+        verdict = self.assess(voiceprint, "utterance")
+        reference = self._references.get(voice_id)
+        if verdict.allowed and reference is not None:
+            return self._against_reference(voiceprint, reference, voice_id) or verdict
+        return verdict
+
+    def set_voice_reference(self, voice_id: str, embedding: np.ndarray) -> None:
+        """Register a voice's enrolment embedding: its utterances must keep sounding like it."""
+        with self._lock:
+            self._references[voice_id] = unit(embedding).reshape(-1)
+
+    def forget_voice(self, voice_id: str) -> None:
+        """Drop a voice's reference and recent audio (when it is revoked or removed)."""
+        with self._lock:
+            self._references.pop(voice_id, None)
+            self._recent.pop(voice_id, None)
+
+    def assess(self, voiceprint: VoicePrint, what: str) -> LikenessVerdict:
+        """The verdict on a voiceprint against the registry, with the nearest people as evidence."""
+        same, alike = self.calibration.thresholds_for(voiceprint.speech_seconds)
+        nearest = self._nearest(voiceprint, same, alike)
+        matches = tuple(m for m in nearest if m.score >= alike)
+        if matches:
+            top = matches[0]
+            reason = f"the {what} sounds like protected person {top.name!r} ({top.level}, score {top.score:.2f})"
+        else:
+            reason = f"the {what} sounds like no protected person"
+        return LikenessVerdict(
+            allowed=not matches,
+            reason=reason,
+            matches=matches,
+            nearest=nearest,
+            same_person_threshold=same,
+            sound_alike_threshold=alike,
+            false_match_rate=self.calibration.fmr_at(alike),
+            speech_seconds=voiceprint.speech_seconds,
+            method=self.calibration.method,
+        )
+
+    def score(self, enrolment: np.ndarray, test: VoicePrint) -> float:
+        """The calibrated score of one test against an enrolment's vectors (rows): that of its closest row."""
+        rows = np.atleast_2d(enrolment)
+        return float(self.scorer.score(rows, self.scorer.stats(rows), test).max())
+
+    def _check_same_speaker(self, prints: Sequence[VoicePrint], names: Sequence[str]) -> None:
+        # Each file must at least sound like a sound-alike of the others (calibrated: same-speaker
+        # trials almost never score under it), else it is someone else's recording.
+        for index, voiceprint in enumerate(prints):
+            others = [p for i, p in enumerate(prints) if i != index]
+            alike = self.calibration.thresholds_for(voiceprint.speech_seconds)[1]
+            if others and self.score(enrolment_vector(others), voiceprint) < alike:
+                raise SeveralSpeakers(
+                    f"{names[index]} sounds like a different person from the other recordings; "
+                    "give recordings of one person only."
+                )
+
+    def _nearest(self, voiceprint: VoicePrint, same: float, alike: float) -> tuple[LikenessMatch, ...]:
+        found = self.registry.nearest(voiceprint.vector, CANDIDATES)
+        if not found:
+            return ()
+        vectors = np.stack([vector for _, vector in found])
+        scores = self.scorer.score(vectors, self.scorer.stats(vectors), voiceprint)
+        cosines = vectors @ voiceprint.vector
+        order = np.argsort(-scores)
+        return tuple(
+            LikenessMatch(
+                person_id=found[i][0].id,
+                name=found[i][0].name,
+                score=float(scores[i]),
+                level="same person"
+                if scores[i] >= same
+                else "sound-alike"
+                if scores[i] >= alike
+                else "below threshold",
+                cosine=float(cosines[i]),
+                false_match_rate=self.calibration.fmr_at(float(scores[i])),
+            )
+            for i in order
+        )
+
+    def _against_reference(
+        self, voiceprint: VoicePrint, reference: np.ndarray, voice_id: str
+    ) -> LikenessVerdict | None:
+        score = float(self.scorer.score(reference[None, :], self.scorer.stats(reference[None, :]), voiceprint)[0])
+        same, alike = self.calibration.thresholds_for(voiceprint.speech_seconds)
+        if score >= alike:
+            return None
+        return LikenessVerdict(
+            allowed=False,
+            reason=f"the utterance no longer sounds like voice {voice_id!r}'s own enrolment (score {score:.2f} "
+            f"under the sound-alike threshold {alike:.2f}): the voice may have drifted into someone else",
+            same_person_threshold=same,
+            sound_alike_threshold=alike,
+            false_match_rate=self.calibration.fmr_at(alike),
+            speech_seconds=voiceprint.speech_seconds,
+            method=self.calibration.method,
+        )
+
+
+def several_speakers(segments: np.ndarray) -> bool:
+    """Whether a recording's windows split into two groups that sound like different people.
+
+    Two-means on the windows, seeded with the two least alike; a split needs at least two
+    windows a side, so one odd window (a cough, a laugh) is not a speaker. Two groups under
+    ``SPLIT_COSINE`` are two people; groups a little more alike (under ``TURNS_COSINE``) are too
+    when they take turns in time, as speakers do: one voice's windows split by chance alternate.
+    """
+    if len(segments) < 4:
+        return False
+    similarity = segments @ segments.T
+    seeds = np.unravel_index(int(np.argmin(similarity)), similarity.shape)
+    centres = segments[list(seeds)]
+    for _ in range(8):
+        labels = np.argmax(segments @ centres.T, axis=1)
+        if labels.min() == labels.max():
+            return False
+        centres = unit(np.stack([segments[labels == k].mean(axis=0) for k in (0, 1)]))
+    if np.bincount(labels, minlength=2).min() < 2:
+        return False
+    between = float(centres[0] @ centres[1])
+    turns = (1 + int(np.sum(labels[1:] != labels[:-1]))) / len(labels)
+    return between < SPLIT_COSINE or (between < TURNS_COSINE and turns <= MAX_TURN_SHARE)
+
+
+def _seconds(prints: Sequence[VoicePrint]) -> float:
+    return float(sum(p.speech_seconds for p in prints))

@@ -1,0 +1,189 @@
+"""The protected registry: people who asked not to be imitated, as voice embeddings.
+
+Only a name, embeddings (the voice and its disguised variants) and a little metadata are kept
+(no audio). The database (domain
+"likeness") is the source of truth; the vector index in ``<data dir>/likeness/`` is derived
+from it and carries the database's generation number, so an index left stale by a crash, or
+damaged, is rebuilt on the next start instead of being trusted.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from sayso.errors import AlreadyProtected, UnknownProtectedPerson
+from sayso.store.db import Database
+from sayso.voices.likeness.index import VectorIndex
+
+DOMAIN = "likeness"
+
+
+def m001_protected_people(conn: sqlite3.Connection) -> None:
+    conn.execute(
+        "CREATE TABLE likeness_people (key INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, "
+        "name TEXT NOT NULL UNIQUE, files INTEGER NOT NULL, speech_seconds REAL NOT NULL, "
+        "vector BLOB NOT NULL, created_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)"
+    )
+    conn.execute("CREATE TABLE likeness_state (name TEXT PRIMARY KEY, value INTEGER NOT NULL)")
+    conn.execute("INSERT INTO likeness_state VALUES ('generation', 0)")
+
+
+def m002_voice_variants(conn: sqlite3.Connection) -> None:
+    # Each person is searched through several vectors: their voice and its disguised variants.
+    conn.execute(
+        "CREATE TABLE likeness_vectors (key INTEGER PRIMARY KEY, "
+        "person INTEGER NOT NULL REFERENCES likeness_people (key) ON DELETE CASCADE, "
+        "variant TEXT NOT NULL, vector BLOB NOT NULL)"
+    )
+    conn.execute("CREATE INDEX likeness_vectors_person ON likeness_vectors (person)")
+    conn.execute(
+        "INSERT INTO likeness_vectors (person, variant, vector) SELECT key, 'voice', vector FROM likeness_people"
+    )
+    conn.execute("UPDATE likeness_state SET value = value + 1 WHERE name = 'generation'")
+
+
+MIGRATIONS = (m001_protected_people, m002_voice_variants)
+
+
+@dataclass(frozen=True)
+class ProtectedPerson:
+    """One entry of the registry."""
+
+    id: str
+    name: str
+    files: int
+    speech_seconds: float
+    created_at: str
+    key: int = 0
+
+
+class Registry:
+    """Protected people in the database, searchable through a vector index."""
+
+    def __init__(self, db: Database, folder: Path, dim: int = 256) -> None:
+        self.db = db
+        self.dim = dim
+        db.migrate(DOMAIN, MIGRATIONS)
+        folder.mkdir(parents=True, exist_ok=True)
+        self._index_path = folder / "index.faiss"
+        self._generation_path = folder / "index.generation"
+        self.index = self._open_index()
+
+    def protect(
+        self, name: str, vectors: Mapping[str, np.ndarray], files: int, speech_seconds: float
+    ) -> ProtectedPerson:
+        """Add a person from their vectors by variant (``"voice"`` first); AlreadyProtected if the name is taken."""
+        name = " ".join(name.split())
+        rows = {label: np.asarray(v, dtype=np.float32).reshape(self.dim) for label, v in vectors.items()}
+        try:
+            with self.db.transaction() as conn:
+                cursor = conn.execute(
+                    "INSERT INTO likeness_people (id, name, files, speech_seconds, vector) VALUES (?, ?, ?, ?, ?)",
+                    (uuid.uuid4().hex[:12], name, files, speech_seconds, rows["voice"].tobytes()),
+                )
+                person = int(cursor.lastrowid or 0)
+                keys = [
+                    int(
+                        conn.execute(
+                            "INSERT INTO likeness_vectors (person, variant, vector) VALUES (?, ?, ?)",
+                            (person, label, vector.tobytes()),
+                        ).lastrowid
+                        or 0
+                    )
+                    for label, vector in rows.items()
+                ]
+                self._bump(conn)
+        except sqlite3.IntegrityError as error:
+            raise AlreadyProtected(
+                f"{name!r} is already protected; remove them first (`sayso likeness remove`) or use another name."
+            ) from error
+        self.index.add(np.array(keys), np.stack(list(rows.values())))
+        self._save_index()
+        return self.person(name)
+
+    def remove(self, name: str) -> ProtectedPerson:
+        """Remove a person by name or id; UnknownProtectedPerson if there is none."""
+        person = self.person(name)
+        keys = [r["key"] for r in self.db.query("SELECT key FROM likeness_vectors WHERE person = ?", (person.key,))]
+        with self.db.transaction() as conn:
+            conn.execute("DELETE FROM likeness_people WHERE key = ?", (person.key,))
+            self._bump(conn)
+        self.index.remove(np.array(keys, dtype=np.int64))
+        self._save_index()
+        return person
+
+    def person(self, name_or_id: str) -> ProtectedPerson:
+        """The entry called ``name_or_id`` (a name or an id)."""
+        rows = self.db.query(f"SELECT {_COLUMNS} FROM likeness_people WHERE name = ? OR id = ?", (name_or_id,) * 2)
+        if not rows:
+            raise UnknownProtectedPerson(
+                f"No one called {name_or_id!r} is protected; see `sayso likeness list` for the names."
+            )
+        return _person(rows[0])
+
+    def people(self) -> list[ProtectedPerson]:
+        """Everyone protected, oldest first."""
+        return [_person(row) for row in self.db.query(f"SELECT {_COLUMNS} FROM likeness_people ORDER BY key")]
+
+    def __len__(self) -> int:
+        """How many people are protected."""
+        return int(self.db.query("SELECT COUNT(*) AS n FROM likeness_people")[0]["n"])
+
+    def nearest(self, vector: np.ndarray, k: int) -> list[tuple[ProtectedPerson, np.ndarray]]:
+        """The ``k`` people most like ``vector``, each with their closest stored vector (by cosine), best first."""
+        keys, _ = self.index.search(vector, k * VARIANTS_PER_PERSON)
+        if len(keys) == 0:
+            return []
+        marks = ",".join("?" * len(keys))
+        rows = self.db.query(
+            f"SELECT v.key AS vkey, v.vector, {_PEOPLE_COLUMNS} FROM likeness_vectors v "
+            f"JOIN likeness_people p ON p.key = v.person WHERE v.key IN ({marks})",
+            [int(key) for key in keys],
+        )
+        found = {row["vkey"]: row for row in rows}
+        best: dict[int, tuple[ProtectedPerson, np.ndarray]] = {}
+        for key in keys:  # best first, so a person's first hit is their closest variant
+            row = found.get(int(key))
+            if row is not None and row["key"] not in best:
+                best[row["key"]] = (_person(row), np.frombuffer(row["vector"], dtype=np.float32))
+        return list(best.values())[:k]
+
+    def _bump(self, conn: sqlite3.Connection) -> None:
+        conn.execute("UPDATE likeness_state SET value = value + 1 WHERE name = 'generation'")
+
+    def _generation(self) -> int:
+        return int(self.db.query("SELECT value FROM likeness_state WHERE name = 'generation'")[0]["value"])
+
+    def _open_index(self) -> VectorIndex:
+        saved = self._generation_path.read_text().strip() if self._generation_path.exists() else ""
+        if saved == str(self._generation()):
+            loaded = VectorIndex.load(self._index_path, self.dim)
+            if loaded is not None:
+                return loaded
+        rows = self.db.query("SELECT key, vector FROM likeness_vectors ORDER BY key")
+        vectors = np.frombuffer(b"".join(r["vector"] for r in rows), dtype=np.float32).reshape(-1, self.dim)
+        self.index = VectorIndex(self.dim, np.array([r["key"] for r in rows], dtype=np.int64), vectors)
+        self._save_index()
+        return self.index
+
+    def _save_index(self) -> None:
+        self.index.save(self._index_path)
+        self._generation_path.write_text(str(self._generation()))
+
+
+_COLUMNS = "key, id, name, files, speech_seconds, created_at"
+_PEOPLE_COLUMNS = "p.key, p.id, p.name, p.files, p.speech_seconds, p.created_at"
+VARIANTS_PER_PERSON = 6
+"""Index hits fetched per person wanted: each person is stored as up to this many vectors."""
+
+
+def _person(row: sqlite3.Row) -> ProtectedPerson:
+    return ProtectedPerson(
+        row["id"], row["name"], row["files"], float(row["speech_seconds"]), row["created_at"], int(row["key"])
+    )

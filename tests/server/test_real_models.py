@@ -1,0 +1,27 @@
+"""The OpenAI-compatible audio endpoints on the real embedded models: speech, then back to text."""
+
+from __future__ import annotations
+
+import pytest
+
+from sayso.realtime.models import Models
+from sayso.server.security import ServerOptions
+from sayso.server.workspace import Workspace
+from sayso.speech.normalize import normalize
+from tests.server.conftest import FakeEmbedder, client
+
+pytestmark = pytest.mark.models
+
+
+def test_speech_then_transcription_round_trip(models: Models) -> None:
+    http = client(Workspace(models, ServerOptions(port=8765), embedder=FakeEmbedder))
+    spoken = http.post(
+        "/v1/audio/speech", json={"model": "tts-1", "input": "Please set a timer for ten minutes.", "voice": "joe",
+                                  "response_format": "flac"}
+    )  # fmt: skip
+    assert spoken.status_code == 200 and spoken.headers["content-type"] == "audio/flac"
+    heard = http.post(
+        "/v1/audio/transcriptions", files={"file": ("speech.flac", spoken.content)}, data={"model": "whisper-1"}
+    )
+    assert heard.status_code == 200
+    assert normalize(heard.json()["text"]) == "please set a timer for ten minutes"

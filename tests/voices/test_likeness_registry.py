@@ -1,0 +1,106 @@
+"""The protected registry and its vector index (no speech model needed: vectors are made up)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sayso.errors import AlreadyProtected, UnknownProtectedPerson
+from sayso.store.db import Database
+from sayso.voices.embedding import unit
+from sayso.voices.likeness.index import VectorIndex
+from sayso.voices.likeness.registry import Registry
+
+
+def voices(n: int, seed: int = 0, dim: int = 256) -> np.ndarray:
+    return unit(np.abs(np.random.default_rng(seed).normal(size=(n, dim))))
+
+
+def open_registry(home: Path) -> Registry:
+    return Registry(Database(home / "sayso.db"), home / "likeness")
+
+
+def test_protect_list_find_and_remove(tmp_path: Path) -> None:
+    registry = open_registry(tmp_path)
+    vectors = voices(3)
+    for name, vector in zip(("Ada", "Bo", "Cy"), vectors, strict=True):
+        registry.protect(name, {"voice": vector}, files=2, speech_seconds=9.5)
+    assert [p.name for p in registry.people()] == ["Ada", "Bo", "Cy"]
+    (best, stored), *_ = registry.nearest(vectors[1], 3)
+    assert best.name == "Bo" and np.allclose(stored, vectors[1])
+    removed = registry.remove(best.id)  # by id works as well as by name
+    assert removed.name == "Bo"
+    assert "Bo" not in [p.name for p, _ in registry.nearest(vectors[1], 3)]
+    with pytest.raises(UnknownProtectedPerson, match="sayso likeness list"):
+        registry.remove("Bo")
+
+
+def test_a_taken_name_is_refused_and_nothing_changes(tmp_path: Path) -> None:
+    registry = open_registry(tmp_path)
+    registry.protect("Ada", {"voice": voices(1)[0]}, 1, 5.0)
+    with pytest.raises(AlreadyProtected, match="already protected"):
+        registry.protect(" Ada ", {"voice": voices(1, seed=1)[0]}, 1, 5.0)
+    assert len(registry.people()) == 1 and len(registry.index) == 1
+
+
+def test_a_person_is_found_through_any_of_their_variants(tmp_path: Path) -> None:
+    registry = open_registry(tmp_path)
+    voice, disguised, other = voices(3, seed=5)
+    registry.protect("Ada", {"voice": voice, "pitch +2 st": disguised}, 1, 5.0)
+    registry.protect("Bo", {"voice": other}, 1, 5.0)
+    found = registry.nearest(disguised, 2)
+    assert [p.name for p, _ in found] == ["Ada", "Bo"]  # each person once, however many variants match
+    assert np.allclose(found[0][1], disguised)  # with the variant that matched best
+    registry.remove("Ada")
+    assert [p.name for p, _ in registry.nearest(disguised, 2)] == ["Bo"]
+
+
+def test_the_registry_survives_a_restart_and_a_damaged_index(tmp_path: Path) -> None:
+    registry = open_registry(tmp_path)
+    vectors = voices(5)
+    for i, vector in enumerate(vectors):
+        registry.protect(f"p{i}", {"voice": vector}, 1, 3.0)
+    registry.db.close()
+    assert open_registry(tmp_path).nearest(vectors[3], 1)[0][0].name == "p3"
+    (tmp_path / "likeness" / "index.generation").write_text("garbage")
+    assert open_registry(tmp_path).nearest(vectors[4], 1)[0][0].name == "p4"
+
+
+def test_a_large_registry_uses_the_graph_index_and_persists_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sayso.voices.likeness.index.EXACT_BELOW", 100)
+    db = Database(tmp_path / "sayso.db")
+    Registry(db, tmp_path / "likeness")  # creates the tables
+    vectors = voices(150, seed=2)
+    with db.transaction() as conn:  # bulk insert, as an import would
+        for i, vector in enumerate(vectors):
+            conn.execute(
+                "INSERT INTO likeness_people (id, name, files, speech_seconds, vector) VALUES (?, ?, 1, 3.0, ?)",
+                (f"id{i}", f"p{i}", vector.tobytes()),
+            )
+        conn.execute(
+            "INSERT INTO likeness_vectors (person, variant, vector) SELECT key, 'voice', vector FROM likeness_people"
+        )
+        conn.execute("UPDATE likeness_state SET value = value + 1")
+    reopened = Registry(db, tmp_path / "likeness")
+    assert reopened.index.kind == "hnsw"
+    assert (tmp_path / "likeness" / "index.faiss").exists()
+    assert reopened.nearest(vectors[42], 1)[0][0].name == "p42"
+    reopened.remove("p42")  # a tombstone: filtered now, gone after the rebuild on next start
+    assert reopened.nearest(vectors[42], 1)[0][0].name != "p42"
+    assert not (tmp_path / "likeness" / "index.faiss").exists()
+    assert Registry(db, tmp_path / "likeness").nearest(vectors[42], 1)[0][0].name != "p42"
+
+
+def test_graph_search_agrees_with_exact_search() -> None:
+    vectors = voices(3000, seed=3)
+    ids = np.arange(3000) * 7  # ids need not be positions
+    exact = VectorIndex(256, ids, vectors, exact_below=10**9)
+    graph = VectorIndex(256, ids, vectors, exact_below=0)
+    assert (exact.kind, graph.kind) == ("exact", "hnsw")
+    queries = unit(vectors[:50] + 0.05 * np.random.default_rng(4).normal(size=(50, 256)))
+    recall = [len(set(graph.search(q, 10)[0]) & set(exact.search(q, 10)[0])) / 10 for q in queries]
+    assert np.mean(recall) >= 0.95
+    found, scores = exact.search(queries[0], 5)
+    assert found[0] == 0 and np.all(np.diff(scores) <= 0)
