@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import jiwer
 import pytest
 
 from sayso.realtime.models import Models
@@ -24,4 +25,7 @@ def test_speech_then_transcription_round_trip(models: Models) -> None:
         "/v1/audio/transcriptions", files={"file": ("speech.flac", spoken.content)}, data={"model": "whisper-1"}
     )
     assert heard.status_code == 200
-    assert normalize(heard.json()["text"]) == "please set a timer for ten minutes"
+    # Piper's synthesis is sampled, so Whisper may mishear a word or two; the content must arrive.
+    text = normalize(heard.json()["text"])
+    assert "timer for ten minutes" in text
+    assert jiwer.wer("please set a timer for ten minutes", text) <= 0.3
