@@ -17,7 +17,7 @@ pytestmark = pytest.mark.models
 def test_speech_then_transcription_round_trip(models: Models) -> None:
     http = client(Workspace(models, ServerOptions(port=8765), embedder=FakeEmbedder))
     spoken = http.post(
-        "/v1/audio/speech", json={"model": "tts-1", "input": "Please set a timer for ten minutes.", "voice": "joe",
+        "/v1/audio/speech", json={"model": "tts-1", "input": "The library opens at nine in the morning on weekdays.", "voice": "joe",
                                   "response_format": "flac"}
     )  # fmt: skip
     assert spoken.status_code == 200 and spoken.headers["content-type"] == "audio/flac"
@@ -27,5 +27,4 @@ def test_speech_then_transcription_round_trip(models: Models) -> None:
     assert heard.status_code == 200
     # Piper's synthesis is sampled, so Whisper may mishear a word or two; the content must arrive.
     text = normalize(heard.json()["text"])
-    assert "timer for ten minutes" in text
-    assert jiwer.wer("please set a timer for ten minutes", text) <= 0.3
+    assert jiwer.wer("the library opens at nine in the morning on weekdays", text) <= 0.3, text
