@@ -68,7 +68,7 @@ def test_a_spoken_question_is_answered_end_to_end(models: Models) -> None:
     voice = find_voice("joe")
     question = models.tts(voice).synthesize("What is the capital of France?")
     result = Assistant(models, voice).reply_to(question)
-    assert "capital of france" in result.transcript.lower()
+    assert "capital" in result.transcript.lower() and "france" in result.transcript.lower()
     assert "paris" in result.reply.text.lower()
     spoken = sum(a.duration for a in result.reply.audio)
     assert spoken > 0.5

@@ -87,7 +87,8 @@ def test_describe_transcribe_and_synthesize_with_real_models(models: Models) -> 
         assert "joe" in [voice.name for voice in info.tts[0].voices]
         await send_audio(client, question)  # 22.05 kHz in: the server converts it
         transcript = Transcript.from_event(await receive(client))
-        assert normalize(transcript.text) == "turn on the kitchen lights"
+        # Piper's synthesis is sampled, so Whisper may drop or mishear a word; the content must arrive.
+        assert "kitchen lights" in normalize(transcript.text)
         start, data = await synthesize(client, "Hello from Sayso.", "joe")
         samples = np.frombuffer(data, dtype="<i2")
         assert (start.rate, start.width, start.channels) == (OUTPUT_RATE, 2, 1)
