@@ -1,14 +1,13 @@
 from __future__ import annotations
 
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from sayso.errors import StorageError
 from sayso.store.db import Database
+from sayso.testing import kill_after_ready
 
 
 def m001_notes(conn: sqlite3.Connection) -> None:
@@ -52,10 +51,7 @@ def test_a_killed_writer_loses_nothing_committed(tmp_path: Path) -> None:
         "        c.execute('INSERT INTO notes (text) VALUES (?)', (str(i),))\n"
         "    if i == 50: print('ready', flush=True)\n"
     )
-    process = subprocess.Popen([sys.executable, "-c", writer, str(path)], stdout=subprocess.PIPE, text=True)
-    assert process.stdout is not None and process.stdout.readline().strip() == "ready"
-    process.kill()
-    process.wait()
+    kill_after_ready(writer, str(path))
     rows = Database(path).query("SELECT text FROM notes ORDER BY id")
     assert len(rows) > 50
     assert [r["text"] for r in rows] == [str(i) for i in range(len(rows))]  # no gaps, no torn rows

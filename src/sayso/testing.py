@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -276,3 +278,17 @@ class FakeGuard:
         if voice_id in self.refuse_voices:
             return LikenessVerdict(False, "sounds like a protected person")
         return LikenessVerdict(True, "no protected voice is close")
+
+
+def kill_after_ready(script: str, *args: str) -> None:
+    """Run ``script`` in a new Python process, wait for it to print ``ready``, then kill it.
+
+    For tests that prove a write in progress loses nothing already committed.
+    """
+    process = subprocess.Popen([sys.executable, "-c", script, *args], stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    if process.stdout.readline().strip() != "ready":
+        process.kill()
+        raise RuntimeError("the writer process ended before it was ready")
+    process.kill()
+    process.wait()

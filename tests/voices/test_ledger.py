@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 import sqlite3
 import stat
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from sayso.errors import LedgerTampered
 from sayso.store.db import Database
+from sayso.testing import kill_after_ready
 from sayso.voices.keys import key_path, load_or_create_key, public_key_hex
 from sayso.voices.ledger import Ledger, verify_export
 
@@ -114,10 +113,7 @@ def test_a_killed_writer_loses_no_entry(tmp_path: Path) -> None:
         "    ledger.append('note', {'n': i})\n"
         "    if i == 30: print('ready', flush=True)\n"
     )
-    process = subprocess.Popen([sys.executable, "-c", writer, str(tmp_path)], stdout=subprocess.PIPE, text=True)
-    assert process.stdout is not None and process.stdout.readline().strip() == "ready"
-    process.kill()
-    process.wait()
+    kill_after_ready(writer, str(tmp_path))
     ledger = Ledger(Database.in_data_dir(tmp_path), load_or_create_key(tmp_path))
     count = ledger.verify()
     assert count > 30

@@ -13,12 +13,9 @@ from __future__ import annotations
 
 import contextlib
 import io
-import math
 import sys
 import threading
-import types
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,81 +47,11 @@ class Detection:
     decidable: bool = True
 
 
-def _torchaudio_shim() -> types.ModuleType:
-    """A module standing in for ``torchaudio`` with the three transforms PerTh imports."""
-    import torch
-    from torch import nn
-
-    class Spectrogram(nn.Module):
-        """torchaudio.transforms.Spectrogram with power=None: the complex centred STFT."""
-
-        def __init__(
-            self,
-            n_fft: int,
-            win_length: int,
-            hop_length: int,
-            window_fn: Callable[..., torch.Tensor],
-            power: float | None = None,
-            normalized: bool = False,
-        ) -> None:
-            super().__init__()
-            if power is not None or normalized:
-                raise NotImplementedError("the shim only supports power=None, normalized=False")
-            self.n_fft, self.win_length, self.hop_length = n_fft, win_length, hop_length
-            self.register_buffer("window", window_fn(win_length))
-
-        def forward(self, waveform: torch.Tensor) -> torch.Tensor:
-            return torch.stft(
-                waveform,
-                n_fft=self.n_fft,
-                hop_length=self.hop_length,
-                win_length=self.win_length,
-                window=self.get_buffer("window"),
-                center=True,
-                pad_mode="reflect",
-                normalized=False,
-                onesided=True,
-                return_complex=True,
-            )
-
-    class InverseSpectrogram(Spectrogram):
-        """torchaudio.transforms.InverseSpectrogram: the inverse of the centred STFT."""
-
-        def forward(self, spec: torch.Tensor) -> torch.Tensor:
-            return torch.istft(
-                spec,
-                n_fft=self.n_fft,
-                hop_length=self.hop_length,
-                win_length=self.win_length,
-                window=self.get_buffer("window"),
-                center=True,
-                normalized=False,
-                onesided=True,
-            )
-
-    class TimeStretch(nn.Module):
-        """Built by PerTh's audio processor but used only in training; refuses to run."""
-
-        def __init__(self, n_freq: int, hop_length: int) -> None:
-            super().__init__()
-            # the checkpoint holds this buffer, so it must exist for the weights to load
-            self.register_buffer("phase_advance", torch.linspace(0, math.pi * hop_length, n_freq)[..., None])
-
-        def forward(self, *_: Any) -> torch.Tensor:
-            raise NotImplementedError("TimeStretch is not supplied: PerTh needs it only for training")
-
-    transforms = types.ModuleType("torchaudio.transforms")
-    transforms.Spectrogram = Spectrogram  # type: ignore[attr-defined]
-    transforms.InverseSpectrogram = InverseSpectrogram  # type: ignore[attr-defined]
-    transforms.TimeStretch = TimeStretch  # type: ignore[attr-defined]
-    module = types.ModuleType("torchaudio")
-    module.transforms = transforms  # type: ignore[attr-defined]
-    return module
-
-
 def _import_perth() -> Any:
     """PerTh's implicit watermarker class, imported with the shim in place of torchaudio."""
-    shim = _torchaudio_shim()
+    from sayso.voices import torchaudio_shim
+
+    shim = torchaudio_shim.module()
     saved = {name: sys.modules.get(name) for name in ("torchaudio", "torchaudio.transforms")}
     sys.modules["torchaudio"], sys.modules["torchaudio.transforms"] = shim, shim.transforms
     try:
