@@ -68,9 +68,12 @@ def questions(models: Models, count: int) -> list[Audio]:
 class Script:
     """Feeds the turns at real-time pace, cutting in on every other reply; records the timings."""
 
-    def __init__(self, engine: Engine, turns: list[Audio], cut_ins: list[Audio], vad_onsets: list[float]) -> None:
-        self.engine, self.turns, self.cut_ins, self.vad_onsets = engine, turns, cut_ins, vad_onsets
+    def __init__(
+        self, engine: Engine, sink: PacedSink, turns: list[Audio], cut_ins: list[Audio], vad_onsets: list[float]
+    ) -> None:
+        self.engine, self.sink, self.turns, self.cut_ins, self.vad_onsets = engine, sink, turns, cut_ins, vad_onsets
         self.onsets: list[float] = []  # wall time each cut-in's speech began
+        self.audible: list[bool] = []  # whether reply audio was still playing at that onset
         self.skipped = 0  # cut-ins not made because the reply had already ended
         self._due = 0.0
 
@@ -97,6 +100,7 @@ class Script:
             paced = await self._paced(frame)
             if index == int(self.vad_onsets[which] / FRAME):  # when the speech onset actually went in
                 self.onsets.append(time.perf_counter())
+                self.audible.append(self.sink.busy)
             yield paced
 
     async def _silence_until(self, done: object, limit: float) -> AsyncIterator[np.ndarray]:
@@ -161,17 +165,23 @@ def main() -> None:
     pauses: list[float] = []
     engine = Engine(Assistant(models, voice))
     engine.listeners.append(lambda e: pauses.append(e.at) if isinstance(e, ev.ReplyPaused) else None)
-    script = Script(engine, turns, cut_ins, vad_onsets)
-    asyncio.run(engine.run(script.frames(), PacedSink(time.perf_counter)))
-    stops = [min(p - onset for p in pauses if p >= onset) for onset in script.onsets if any(p >= onset for p in pauses)]
-    stops = [stop for stop in stops if stop <= MISSED_AFTER]
-    missed = len(script.onsets) - len(stops)
+    sink = PacedSink(time.perf_counter)
+    script = Script(engine, sink, turns, cut_ins, vad_onsets)
+    asyncio.run(engine.run(script.frames(), sink))
+    stops, ended = [], 0
+    for onset, audible in zip(script.onsets, script.audible, strict=True):
+        stop = min((p - onset for p in pauses if p >= onset), default=None)
+        if stop is not None and stop <= MISSED_AFTER:
+            stops.append(stop)
+        elif not audible:
+            ended += 1  # the reply finished playing before the cut-in's speech began: nothing to stop
+    missed = len(script.onsets) - len(stops) - ended
     v2v = [m.voice_to_voice for m in engine.metrics if m.voice_to_voice is not None]
     print(percentile_line("voice-to-voice", v2v))
     print(
         percentile_line("barge-in stop", stops)
         + f", {missed} of {len(script.onsets)} cut-ins not stopped within {MISSED_AFTER:.0f} s"
-        + f" ({script.skipped} more not made: the reply had already ended)"
+        + f" ({ended} came after the reply had finished playing; {script.skipped} not made: the reply had ended)"
     )
     print("per stage:")
     print("\n".join(breakdown(engine.metrics)))

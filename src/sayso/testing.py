@@ -71,10 +71,12 @@ class FakeTTS(TTS):
 
     def __init__(self) -> None:
         self.spoken: list[str] = []
+        self.speeds: list[float] = []
 
-    def stream(self, text: str) -> Iterator[Audio]:
+    def stream(self, text: str, speed: float = 1.0) -> Iterator[Audio]:
         self.spoken.append(text)
-        yield tone(0.05 * len(text), self.rate)
+        self.speeds.append(speed)
+        yield tone(0.05 * len(text) / speed, self.rate)
 
 
 def tone(seconds: float, rate: int = 16_000, level: float = 0.3, hz: float = 220.0) -> Audio:

@@ -43,6 +43,15 @@ def test_the_next_turn_sends_the_history_and_the_persona() -> None:
     assert [m.role for m in second[1:]] == ["user", "assistant", "user"]
 
 
+def test_asking_for_slower_speech_slows_the_voice_from_that_reply_on() -> None:
+    assistant, _, tts = assistant_with(heard="Could you speak more slowly?")
+    assistant.reply_to(tone(1.0))
+    slower = tts.speeds[-1]
+    assert slower < 1.0 and tts.spoken[-1] == "Okay, I'll speak slower."
+    assistant.reply_to(tone(1.0))
+    assert tts.speeds[-1] < slower  # asked again: slower still
+
+
 def test_history_is_bounded() -> None:
     assistant, _, _ = assistant_with()
     for _ in range(10):

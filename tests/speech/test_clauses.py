@@ -26,7 +26,23 @@ def test_markdown_is_not_read_aloud() -> None:
 
 
 def test_decimals_do_not_end_a_sentence() -> None:
-    assert list(clauses(pieces("Pi is about 3.14 and e is 2.72."))) == ["Pi is about 3.14 and e is 2.72."]
+    text = "Sure. Pi is about 3.14 and e is 2.72."
+    assert list(clauses(pieces(text))) == ["Sure.", "Pi is about 3.14 and e is 2.72."]
+
+
+def test_the_first_clause_is_cut_early_so_speech_starts_sooner() -> None:
+    # a comma after two words, or a joining word after four, ends the first clause only
+    assert list(clauses(pieces("Good question, the sky is blue, and it is. Yes, it is."))) == [
+        "Good question,",
+        "the sky is blue, and it is.",
+        "Yes, it is.",
+    ]
+    assert list(clauses(pieces("The moon is far away and it moves away a little every year but slowly."))) == [
+        "The moon is far away",
+        "and it moves away a little every year but slowly.",
+    ]
+    assert list(clauses(pieces("Rice is easy and quick."))) == ["Rice is easy and quick."]
+    assert list(clauses(pieces("Rice and beans."))) == ["Rice and beans."]
 
 
 def test_empty_stream_gives_nothing() -> None:

@@ -8,6 +8,7 @@ import jiwer
 import numpy as np
 import pytest
 
+from sayso.audio.frames import SAMPLE_RATE, Audio
 from sayso.audio.io import read_audio
 from sayso.audio.vad import speech_in
 from sayso.realtime.models import Models
@@ -28,6 +29,15 @@ def test_tiny_transcribes_a_known_recording(models: Models) -> None:
     assert wer(rec.transcript, heard) < 0.25, heard
 
 
+def test_tiny_preview_is_rougher_but_close_and_stops_on_silence(models: Models) -> None:
+    rec = recordings("vctk")[0]
+    audio = read_audio(rec.path)
+    assert wer(rec.transcript, models.stt.preview(audio).text) < 0.5
+    # the shortened window can make Whisper repeat itself; the output is capped by the duration
+    quiet = Audio(np.zeros(SAMPLE_RATE, np.float32), SAMPLE_RATE)
+    assert len(models.stt.preview(quiet).text.split()) <= 14
+
+
 def test_base_model_is_joined_checked_and_transcribes(models_home: Path) -> None:
     rec = recordings("ljspeech")[1]
     stt = WhisperSTT("base", models_home, threads=2)
@@ -42,6 +52,14 @@ def test_piper_speech_transcribes_back(models: Models) -> None:
     assert audio.rate == 22050
     assert 1.5 < audio.duration < 8
     assert wer(text, models.stt.transcribe(audio).text) <= 0.3  # Piper samples: a word may be misheard
+
+
+@pytest.mark.parametrize("voice_id", ["joe", "espeak-us"])
+def test_speed_changes_how_long_the_speech_lasts(models: Models, voice_id: str) -> None:
+    tts = models.tts(find_voice(voice_id))
+    text = "The library closes at six on weekdays."
+    normal, slow, fast = (tts.synthesize(text, speed).duration for speed in (1.0, 0.6, 1.6))
+    assert slow > 1.3 * normal and fast < 0.85 * normal
 
 
 def test_piper_streams_one_piece_per_sentence(models: Models) -> None:

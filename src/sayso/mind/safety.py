@@ -114,7 +114,10 @@ _HUMAN_CLAIM = re.compile(
     r"|\bas a (?:human|person)\b|\bi(?:'m| am) (?:also )?alive\b|\bi have a (?:body|family|childhood)\b",
     re.IGNORECASE,
 )
-_SENTENCE = re.compile(r"(?<=[.!?;])\s+")
+_BOUNDARY = re.compile(r"(?<=[.!?;:,—])\s+")
+"""Where the guard may release text: after a clause. A claim to be human is a run of words with
+no punctuation inside, so it never spans a boundary, and checking clause by clause catches what
+checking sentence by sentence did, while the first clause reaches speech sooner."""
 
 
 @dataclass(frozen=True)
@@ -165,26 +168,26 @@ HUMAN_REPLACEMENT = "I'm an AI, not a person."
 
 
 def guard(pieces: Iterable[str], minor: bool, blocked: Callable[[], None] = lambda: None) -> Iterator[str]:
-    """Pass the LLM's text on sentence by sentence, replacing any claim to be human (and, for a
-    minor, any sentence on adult topics); ``blocked`` is called for each claim replaced. Holding
-    back one sentence costs nothing audible: speech is made clause by clause anyway."""
+    """Pass the LLM's text on clause by clause, replacing any claim to be human (and, for a minor,
+    any clause on adult topics); ``blocked`` is called for each claim replaced. Holding back one
+    clause costs little: speech is made clause by clause anyway."""
     buffer = ""
     for piece in pieces:
         buffer += piece
-        *done, buffer = _SENTENCE.split(buffer)
-        for sentence in done:
-            yield _checked(sentence, minor, blocked) + " "
+        *done, buffer = _BOUNDARY.split(buffer)
+        for clause in done:
+            yield _checked(clause, minor, blocked) + " "
     if buffer.strip():
         yield _checked(buffer, minor, blocked)
 
 
-def _checked(sentence: str, minor: bool, blocked: Callable[[], None]) -> str:
-    if _HUMAN_CLAIM.search(sentence):
+def _checked(clause: str, minor: bool, blocked: Callable[[], None]) -> str:
+    if _HUMAN_CLAIM.search(clause):
         blocked()
         return HUMAN_REPLACEMENT
-    if minor and _ADULT.search(sentence.lower()):
+    if minor and _ADULT.search(clause.lower()):
         return "Let's talk about something else."
-    return sentence
+    return clause
 
 
 def claims_human(text: str) -> bool:

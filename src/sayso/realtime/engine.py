@@ -23,15 +23,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import numpy as np
 
 from sayso.audio.frames import SAMPLE_RATE, Audio
-from sayso.audio.vad import FRAME_SAMPLES
-from sayso.errors import VoiceRevoked
 from sayso.realtime import events as ev
 from sayso.realtime.echo import EchoCanceller
 from sayso.realtime.events import State
 from sayso.realtime.metrics import TurnMetrics, log
-from sayso.realtime.playback import AudioSink
+from sayso.realtime.playback import AudioSink, Playout
+from sayso.realtime.production import produce
 from sayso.realtime.reply import Reply
-from sayso.realtime.turn import Assistant, TurnTimings
+from sayso.realtime.turn import Assistant
 from sayso.realtime.turn_taking import (
     FRAME_SECONDS,
     ONSET_FRAMES,
@@ -42,8 +41,6 @@ from sayso.realtime.turn_taking import (
     Utterance,
     words,
 )
-from sayso.realtime.workers import in_thread
-from sayso.speech.clauses import clauses
 
 Listener = Callable[[ev.Outbound], None]
 
@@ -73,15 +70,14 @@ class Engine:
         self._utterance: Utterance | None = None
         self._reply: Reply | None = None
         self._answered: Utterance | None = None  # the utterance the current reply answers
-        self._reference = np.zeros(0, np.float32)
-        self._sink: AudioSink | None = None
+        self._playout: Playout  # made by ``run``; only used in states reached while it runs
         self._announcements: list[str] = []
 
     # --- running ----------------------------------------------------------------------------
 
     async def run(self, source: AsyncIterator[np.ndarray], sink: AudioSink) -> None:
         """Converse until ``source`` ends or ``stop()`` is called."""
-        self._sink = sink
+        self._playout = Playout(sink)
         reader = asyncio.create_task(self._read(source))
         poller = asyncio.create_task(self._poll_due())
         try:
@@ -251,11 +247,13 @@ class Engine:
         u.stt_busy = True
         audio = Audio(np.concatenate(u.frames), SAMPLE_RATE)
         stt = self.assistant.models.stt
+        run = stt.transcribe if purpose == "final" else stt.preview  # a partial only shows progress
 
         async def work() -> None:
             started = self.clock()
-            text = (await asyncio.to_thread(stt.transcribe, audio)).text
-            u.stt_seconds = self.clock() - started
+            text = (await asyncio.to_thread(run, audio)).text
+            if purpose == "final":
+                u.stt_seconds = self.clock() - started
             self._inbox.put_nowait(ev.Transcribed(purpose, u.id, len(audio.samples), text))
 
         self._spawn(work)
@@ -265,7 +263,8 @@ class Engine:
         if u is None or u.id != event.utterance:
             return
         u.stt_busy = False
-        u.transcript, u.covered = event.text, event.samples
+        if event.purpose == "final":  # a preview never decides the end of a turn or a barge-in
+            u.transcript, u.covered = event.text, event.samples
         if event.text:
             self._emit(ev.PartialTranscript(event.text))
         if u.silence >= SPECULATE_AFTER and not u.current:
@@ -302,7 +301,7 @@ class Engine:
     def _start_reply(self, reply: Reply) -> None:
         self._reply = reply
         self._set_state(State.THINKING)
-        reply.task = self._spawn(lambda: self._produce(reply))
+        reply.task = self._spawn(lambda: produce(reply, self.assistant, self._inbox.put_nowait, self.clock))
 
     def _start_announcement(self) -> None:
         """Speak the oldest waiting announcement if the engine is idle."""
@@ -313,73 +312,23 @@ class Engine:
 
     # --- Sayso speaking ---------------------------------------------------------------------
 
-    async def _produce(self, reply: Reply) -> None:
-        """LLM -> clauses -> TTS for ``reply``, posting each clause and its audio."""
-        timings = TurnTimings()
-        index = 0
-        if reply.announcement:
-            think = lambda: iter([reply.announcement])  # noqa: E731
-        else:
-            think = lambda: clauses(self.assistant.think(reply.user_text, timings))  # noqa: E731
-        async for clause in in_thread(think, reply.cancel):
-            if reply.metrics.llm_first_token is None:
-                reply.metrics.llm_first_token = timings.llm_first_token
-            try:
-                await self._speak(reply, clause, index)
-            except VoiceRevoked as error:  # consent ended mid-reply: say so, carry on in the default voice
-                await self._speak(reply, self.assistant.switch_to_default(error), index)
-                index += 1
-                await self._speak(reply, clause, index)
-            index += 1
-        self._inbox.put_nowait(ev.ReplyProduced(reply.id))
-
-    async def _speak(self, reply: Reply, clause: str, index: int) -> None:
-        """Post clause ``index`` and its audio, piece by piece as TTS makes it."""
-        tts = self.assistant.models.tts(self.assistant.voice)
-        self._inbox.put_nowait(ev.ClauseReady(reply.id, clause))
-        started = self.clock()
-        async for audio in in_thread(lambda: tts.stream(clause), reply.cancel):
-            if reply.metrics.tts_first_audio is None:
-                reply.metrics.tts_first_audio = self.clock() - started
-            self._inbox.put_nowait(ev.AudioReady(reply.id, index, audio))
-
     def _on_audio(self, reply: Reply) -> None:
         if self.state == State.THINKING:
             reply.metrics.voice_to_voice = self.clock() - reply.speech_end
-            self._start_playback(reply)
+            self._playout.start(reply)
             self._set_state(State.SPEAKING)
         elif self.state == State.SPEAKING:
-            self._write(reply)
-
-    def _start_playback(self, reply: Reply) -> None:
-        assert self._sink is not None
-        reply.written = reply.played
-        reply.sink_base = self._sink.played - reply.played
-        self._write(reply)
-
-    def _write(self, reply: Reply) -> None:
-        assert self._sink is not None
-        fresh = reply.unwritten()
-        if len(fresh):
-            self._sink.write(Audio(fresh, reply.rate))
-            reply.written += len(fresh)
+            self._playout.write(reply)
 
     def _update_played(self) -> None:
-        """Take in the output's "played up to" report; queue what was played as echo reference."""
-        reply = self._reply
-        if reply is not None and self._sink is not None and self.state == State.SPEAKING:
-            before = reply.played
-            reply.played = min(reply.written, self._sink.played - reply.sink_base)
-            self._reference = np.concatenate([self._reference, reply.reference_between(before, reply.played)])
+        """Take in the output's "played up to" report while Sayso speaks (see ``Playout``)."""
+        if self._reply is not None and self.state == State.SPEAKING:
+            self._playout.take_report(self._reply)
 
     def _played_reference(self) -> np.ndarray:
-        """The 16 kHz audio played since the last frame, as one frame's worth of samples."""
+        """The audio played since the last frame, for the echo canceller."""
         self._update_played()
-        frame = self._reference[:FRAME_SAMPLES]
-        self._reference = self._reference[FRAME_SAMPLES:]
-        if len(self._reference) > FRAME_SAMPLES * 4:  # the output ran ahead: keep alignment bounded
-            self._reference = self._reference[-FRAME_SAMPLES * 4 :]
-        return np.pad(frame, (0, FRAME_SAMPLES - len(frame)))
+        return self._playout.reference_frame()
 
     def _check_finished(self) -> None:
         reply = self._reply
@@ -393,15 +342,15 @@ class Engine:
             self._set_state(State.IDLE)
 
     def _pause(self) -> None:
-        assert self._sink is not None and self._reply is not None
+        assert self._reply is not None
         self._update_played()
-        self._sink.clear()
+        self._playout.sink.clear()
         self._set_state(State.PAUSED)
         self._emit(ev.ReplyPaused(self.clock()))
 
     def _resume(self) -> None:
         assert self._reply is not None
-        self._start_playback(self._reply)
+        self._playout.start(self._reply)
         self._set_state(State.SPEAKING)
         self._emit(ev.ReplyResumed(self.clock()))
 
@@ -428,8 +377,8 @@ class Engine:
             self._reply.cancel.set()
             if self._reply.task is not None:
                 self._reply.task.cancel()
-            if self._sink is not None and self.state in (State.SPEAKING, State.PAUSED):
-                self._sink.clear()
+            if self.state in (State.SPEAKING, State.PAUSED):
+                self._playout.sink.clear()
         self._reply = None
         self._answered = None
 

@@ -58,7 +58,7 @@ class Announce:
 
 @dataclass(frozen=True)
 class Transcribed:
-    purpose: str  # "partial", "final" or "check"
+    purpose: str  # "partial" (a preview, shown only) or "final"
     utterance: int  # Utterance.id it transcribes
     samples: int  # how many utterance samples were transcribed
     text: str

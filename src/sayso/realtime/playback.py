@@ -18,6 +18,7 @@ import numpy as np
 
 from sayso.audio.frames import SAMPLE_RATE, Audio
 from sayso.audio.vad import FRAME_SAMPLES
+from sayso.realtime.reply import Reply
 
 
 class AudioSink(Protocol):
@@ -35,6 +36,44 @@ class AudioSink(Protocol):
     def played(self) -> int:
         """Output samples played since the sink was made (cleared samples never count)."""
         ...
+
+
+class Playout:
+    """A reply's audio on its way to the sink, and the echo reference: the audio played so far."""
+
+    REFERENCE_FRAMES = 4
+    """Reference audio kept ahead when the output runs ahead of the input, to bound misalignment."""
+
+    def __init__(self, sink: AudioSink) -> None:
+        self.sink = sink
+        self._reference = np.zeros(0, np.float32)
+
+    def start(self, reply: Reply) -> None:
+        """Play ``reply`` from what the user has heard of it (its start, or where it paused)."""
+        reply.written = reply.played
+        reply.sink_base = self.sink.played - reply.played
+        self.write(reply)
+
+    def write(self, reply: Reply) -> None:
+        """Queue the audio of ``reply`` not yet written."""
+        fresh = reply.unwritten()
+        if len(fresh):
+            self.sink.write(Audio(fresh, reply.rate))
+            reply.written += len(fresh)
+
+    def take_report(self, reply: Reply) -> None:
+        """Take in the sink's "played up to" report; queue what was played as echo reference."""
+        before = reply.played
+        reply.played = min(reply.written, self.sink.played - reply.sink_base)
+        self._reference = np.concatenate([self._reference, reply.reference_between(before, reply.played)])
+
+    def reference_frame(self) -> np.ndarray:
+        """The 16 kHz audio played since the last input frame, as one frame's worth of samples."""
+        frame = self._reference[:FRAME_SAMPLES]
+        self._reference = self._reference[FRAME_SAMPLES:]
+        if len(self._reference) > FRAME_SAMPLES * self.REFERENCE_FRAMES:
+            self._reference = self._reference[-FRAME_SAMPLES * self.REFERENCE_FRAMES :]
+        return np.pad(frame, (0, FRAME_SAMPLES - len(frame)))
 
 
 class PacedSink:

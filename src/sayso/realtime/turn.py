@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import groupby
 
 from sayso.audio.frames import Audio
 from sayso.audio.vad import speech_in
@@ -58,7 +59,7 @@ class Assistant:
     ) -> None:
         self.models = models
         self.voice = voice
-        self.speaking_rate = 1.0  # for the speech engine to apply; "slower" / "faster" change it
+        self.speaking_rate = 1.0  # TTS speed; "slower" / "faster" change it
         settings = models.settings
         self.conversation = conversation or Conversation(settings.assistant_name, style=settings.persona_style)
         self.mind = mind or Mind(settings, lambda: models.llm, self.conversation)
@@ -97,24 +98,35 @@ class Assistant:
 
         ``since`` is when the user stopped speaking, for ``timings.first_audio``.
         """
-        tts = self.models.tts(self.voice)
         spoken: list[str] = []
         for clause in clauses(self.think(user_text, timings)):
             tts_started = time.perf_counter()
-            try:
-                audio = tts.synthesize(clause)
-            except VoiceRevoked as error:  # consent ended mid-conversation: say so in the default voice
-                notice = self.switch_to_default(error)
-                tts = self.models.tts(self.voice)
-                spoken.append(notice)
-                yield notice, tts.synthesize(notice)
-                audio = tts.synthesize(clause)
-            if not timings.first_audio:
-                timings.tts_first_audio = time.perf_counter() - tts_started
-                timings.first_audio = time.perf_counter() - since
-            spoken.append(clause)
-            yield clause, audio
+            for text, pieces in groupby(self.spoken(clause), key=lambda said: said[0]):
+                parts = [piece for _, piece in pieces]
+                audio = Audio.concat(parts, parts[0].rate)
+                if not timings.first_audio:
+                    timings.tts_first_audio = time.perf_counter() - tts_started
+                    timings.first_audio = time.perf_counter() - since
+                spoken.append(text)
+                yield text, audio
         self.remember(user_text, " ".join(spoken))
+
+    def spoken(self, clause: str) -> Iterator[tuple[str, Audio]]:
+        """``clause`` as audio pieces in the current voice, each with the text it speaks.
+
+        If that voice may no longer speak (its consent was revoked or expired, or the likeness
+        guard blocked it), Sayso switches to the default voice, says so, and speaks the clause in
+        it: the notice and the clause come out as two texts.
+        """
+        try:
+            for piece in self.models.tts(self.voice).stream(clause, self.speaking_rate):
+                yield clause, piece
+        except VoiceRevoked as error:
+            notice = self.switch_to_default(error)
+            tts = self.models.tts(self.voice)
+            for text in (notice, clause):
+                for piece in tts.stream(text, self.speaking_rate):
+                    yield text, piece
 
     def switch_to_default(self, error: VoiceRevoked) -> str:
         """Speak in the default voice from now on; returns the sentence that tells the user why."""

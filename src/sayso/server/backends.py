@@ -71,9 +71,9 @@ class LockedTTS(TTS):
     def __init__(self, inner: TTS, lock: threading.Lock) -> None:
         self.rate, self._inner, self._lock = inner.rate, inner, lock
 
-    def stream(self, text: str) -> Iterator[Audio]:
+    def stream(self, text: str, speed: float = 1.0) -> Iterator[Audio]:
         with self._lock:
-            yield from self._inner.stream(text)
+            yield from self._inner.stream(text, speed)
 
 
 class SharedModels(Models):

@@ -5,7 +5,7 @@
 - ``POST /v1/chat/completions``: ``{"messages", "stream", "max_tokens"}`` -> a completion or SSE chunks
 - ``GET /v1/models``: the one model, ``sayso``
 
-The ``model`` field is accepted and ignored: the server's own models answer. ``speed`` is ignored.
+The ``model`` field is accepted and ignored: the server's own models answer. ``speed`` scales the speaking rate.
 Handlers are plain functions: FastAPI runs them in worker threads, off the event loop.
 """
 
@@ -107,7 +107,7 @@ def speech(request: SpeechRequest, user: User, workspace: Space) -> Response:
     if not text:
         raise BadRequest("The input holds no words; send some text to speak.")
     voice = workspace.voice(user, request.voice)
-    audio = workspace.models.tts(voice).synthesize(text)
+    audio = workspace.models.tts(voice).synthesize(text, request.speed)
     return Response(encode_audio(audio, request.response_format), media_type=MEDIA_TYPES[request.response_format])
 
 

@@ -261,16 +261,16 @@ class AssistantSession:
 
     def _produce(self, turn: Turn, put: Callable[[tuple[str, Any]], object]) -> None:
         """Runs in a worker thread: LLM text, cut into clauses, each synthesised as it comes."""
-        tts = self.assistant.models.tts(self.assistant.voice)
         pieces = clauses(self.assistant.think(turn.user_text))
         try:
             for clause in pieces:
-                if turn.cancel.is_set():
-                    return
-                put(("clause", clause))
-                for audio in tts.stream(clause):
+                said = None
+                for text, audio in self.assistant.spoken(clause):
                     if turn.cancel.is_set():
                         return
+                    if text != said:
+                        said = text
+                        put(("clause", text))
                     put(("audio", audio))
         except SaysoError as error:
             put(("error", error))

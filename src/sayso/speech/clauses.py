@@ -1,4 +1,10 @@
-"""Cut a stream of reply text into speakable clauses, so speech can start at the first one."""
+"""Cut a stream of reply text into speakable clauses, so speech can start at the first one.
+
+Speech starts when the first clause is ready, so the first one is cut early: at a comma after
+``FIRST_SOFT_WORDS`` words, or, with no punctuation yet, before a joining word ("and", "but",
+"which", ...) once ``FIRST_JOIN_WORDS`` words have come. Later clauses are cut at sentence ends
+and at commas after ``MIN_SOFT_WORDS`` words, so the rest of the reply is not choppy.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +13,14 @@ from collections.abc import Iterable, Iterator
 
 _SENTENCE_END = re.compile(r"[.!?;…]+[\"')\]]*\s")
 _SOFT_END = re.compile(r"[,:—–]\s")
+_JOIN = re.compile(r"\s(?=(?:and|but|or|so|because|which|while|when|if|though|although|since|until|where)\s)", re.I)
 _MARKUP = re.compile(r"[*_#`~>|]+|\[(.*?)\]\(.*?\)")
 
 MIN_SOFT_WORDS = 6
-"""A comma or colon ends a clause only after this many words, so pieces are not too choppy."""
+"""A comma or colon ends a later clause only after this many words, so pieces are not too choppy."""
+FIRST_SOFT_WORDS = 2
+FIRST_JOIN_WORDS = 4
+"""The first clause may end at a comma after 2 words, or before a joining word after 4."""
 
 
 def speakable(text: str) -> str:
@@ -22,22 +32,29 @@ def speakable(text: str) -> str:
 def clauses(pieces: Iterable[str]) -> Iterator[str]:
     """Regroup streamed text pieces into clauses; the tail is flushed at the end."""
     buffer = ""
+    first = True
     for piece in pieces:
         buffer += piece
-        while (cut := _cut_point(buffer)) is not None:
+        while (cut := _cut_point(buffer, first)) is not None:
             clause, buffer = speakable(buffer[:cut]), buffer[cut:]
             if clause:
+                first = False
                 yield clause
     tail = speakable(buffer)
     if tail:
         yield tail
 
 
-def _cut_point(buffer: str) -> int | None:
+def _cut_point(buffer: str, first: bool) -> int | None:
     match = _SENTENCE_END.search(buffer)
     if match:
         return match.end()
+    soft_words = FIRST_SOFT_WORDS if first else MIN_SOFT_WORDS
     for soft in _SOFT_END.finditer(buffer):
-        if len(buffer[: soft.start()].split()) >= MIN_SOFT_WORDS:
+        if len(buffer[: soft.start()].split()) >= soft_words:
             return soft.end()
+    if first:
+        for join in _JOIN.finditer(buffer):
+            if len(buffer[: join.start()].split()) >= FIRST_JOIN_WORDS:
+                return join.end()
     return None

@@ -81,11 +81,11 @@ class ConsentedTTS(TTS):
         self.rate = inner.rate
         self.stats = MarkingStats()
 
-    def stream(self, text: str) -> Iterator[Audio]:
+    def stream(self, text: str, speed: float = 1.0) -> Iterator[Audio]:
         voice = self.services.check_consent(self.voice)
         spoken: list[Audio] = []
         try:
-            for piece in self.inner.stream(text):
+            for piece in self.inner.stream(text, speed):
                 self._guard(piece, voice)
                 marked = self._watermark(piece)
                 self.rate = piece.rate  # a remote server's rate is known only from its replies

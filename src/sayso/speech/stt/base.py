@@ -24,3 +24,7 @@ class STT(ABC):
     @abstractmethod
     def transcribe(self, audio: Audio) -> Transcript:
         """Transcribe ``audio`` (any rate; backends resample to what they need)."""
+
+    def preview(self, audio: Audio) -> Transcript:
+        """A quicker, possibly rougher transcript, for partial results while the user speaks."""
+        return self.transcribe(audio)

@@ -14,9 +14,12 @@ class TTS(ABC):
     rate: int = 22_050
 
     @abstractmethod
-    def stream(self, text: str) -> Iterator[Audio]:
-        """Yield the speech for ``text`` in pieces (at ``rate`` Hz), the first as early as possible."""
+    def stream(self, text: str, speed: float = 1.0) -> Iterator[Audio]:
+        """Yield the speech for ``text`` in pieces (at ``rate`` Hz), the first as early as possible.
 
-    def synthesize(self, text: str) -> Audio:
+        ``speed`` scales the speaking rate (0.5 is half as fast, 2.0 twice as fast).
+        """
+
+    def synthesize(self, text: str, speed: float = 1.0) -> Audio:
         """All the speech for ``text`` as one piece."""
-        return Audio.concat(list(self.stream(text)), self.rate)
+        return Audio.concat(list(self.stream(text, speed)), self.rate)

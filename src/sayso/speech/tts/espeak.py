@@ -23,10 +23,11 @@ class EspeakTTS(TTS):
         binary = shutil.which("espeak-ng")
         if binary is None:
             raise ModelMissing("espeak-ng is not installed; run `make run` to set Sayso up.")
-        self._command = [binary, "-v", voice, "-s", str(words_per_minute), "--stdout"]
+        self._binary, self._voice, self._words_per_minute = binary, voice, words_per_minute
 
-    def stream(self, text: str) -> Iterator[Audio]:
-        result = subprocess.run([*self._command, "--", text], capture_output=True, check=False, timeout=60)
+    def stream(self, text: str, speed: float = 1.0) -> Iterator[Audio]:
+        command = [self._binary, "-v", self._voice, "-s", str(round(self._words_per_minute * speed)), "--stdout"]
+        result = subprocess.run([*command, "--", text], capture_output=True, check=False, timeout=60)
         if result.returncode != 0 or not result.stdout:
             raise BackendError(f"espeak-ng failed: {result.stderr.decode(errors='replace').strip()}")
         data, rate = sf.read(io.BytesIO(result.stdout), dtype="float32", always_2d=True)

@@ -55,9 +55,9 @@ class HTTPTTS(TTS):
         )
         self.rate = int(params.get("rate", 24_000))  # servers differ; corrected from the first reply
 
-    def stream(self, text: str) -> Iterator[Audio]:
+    def stream(self, text: str, speed: float = 1.0) -> Iterator[Audio]:
         try:
-            response = self._client.post(self._url, json={**self._body, "input": text})
+            response = self._client.post(self._url, json={**self._body, "input": text, "speed": speed})
         except httpx.TimeoutException as error:
             raise ServiceUnavailable(
                 f"The TTS server at {self._url} did not answer in time; check it is running."

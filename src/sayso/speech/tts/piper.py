@@ -23,14 +23,17 @@ class PiperTTS(TTS):
     """One Piper voice; yields one piece per sentence."""
 
     def __init__(self, model_path: Path, length_scale: float = 1.0) -> None:
-        from piper import PiperVoice, SynthesisConfig
+        from piper import PiperVoice
 
         if not model_path.exists():
             raise ModelMissing(f"The Piper voice file {model_path} is missing; run `make run` to set Sayso up.")
         self._voice = PiperVoice.load(model_path)
-        self._config = SynthesisConfig(length_scale=length_scale)
+        self._length_scale = length_scale
         self.rate = int(self._voice.config.sample_rate)
 
-    def stream(self, text: str) -> Iterator[Audio]:
-        for chunk in self._voice.synthesize(text, syn_config=self._config):
+    def stream(self, text: str, speed: float = 1.0) -> Iterator[Audio]:
+        from piper import SynthesisConfig
+
+        config = SynthesisConfig(length_scale=self._length_scale / speed)  # longer phonemes: slower speech
+        for chunk in self._voice.synthesize(text, syn_config=config):
             yield Audio(chunk.audio_float_array.astype("float32", copy=False), chunk.sample_rate)
