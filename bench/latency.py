@@ -53,6 +53,9 @@ SYNTHESISED = (
 FRAME = FRAME_SAMPLES / SAMPLE_RATE
 OLD_END_SILENCE = 0.8
 MISSED_AFTER = 2.0
+EARLY = 0.3
+"""A pause up to this long before the onset found offline (the file's VAD segment start) is the
+engine reacting to the same sound a few frames earlier: counted, as a stop of 0 ms."""
 
 
 def questions(models: Models, count: int) -> list[Audio]:
@@ -168,13 +171,15 @@ def main() -> None:
     sink = PacedSink(time.perf_counter)
     script = Script(engine, sink, turns, cut_ins, vad_onsets)
     asyncio.run(engine.run(script.frames(), sink))
-    stops, ended = [], 0
+    stops, ended, nearest = [], 0, []
     for onset, audible in zip(script.onsets, script.audible, strict=True):
-        stop = min((p - onset for p in pauses if p >= onset), default=None)
+        stop = min((max(0.0, p - onset) for p in pauses if p >= onset - EARLY), default=None)
         if stop is not None and stop <= MISSED_AFTER:
             stops.append(stop)
         elif not audible:
             ended += 1  # the reply finished playing before the cut-in's speech began: nothing to stop
+        else:
+            nearest.append(min((p - onset for p in pauses), key=abs, default=float("nan")))
     missed = len(script.onsets) - len(stops) - ended
     v2v = [m.voice_to_voice for m in engine.metrics if m.voice_to_voice is not None]
     print(percentile_line("voice-to-voice", v2v))
@@ -182,6 +187,7 @@ def main() -> None:
         percentile_line("barge-in stop", stops)
         + f", {missed} of {len(script.onsets)} cut-ins not stopped within {MISSED_AFTER:.0f} s"
         + f" ({ended} came after the reply had finished playing; {script.skipped} not made: the reply had ended)"
+        + (f"; nearest pause to each missed one: {', '.join(f'{t:+.2f} s' for t in nearest)}" if nearest else "")
     )
     print("per stage:")
     print("\n".join(breakdown(engine.metrics)))

@@ -158,9 +158,9 @@ class Timeline:
             samples[start : start + len(piece)] = piece[: len(samples) - start]
         return Audio(samples, 16_000)
 
-    def stt(self) -> TimelineSTT:
-        """A fake STT that recognises this timeline's lines."""
-        return TimelineSTT(self.lines)
+    def stt(self, preview_mark: str = "") -> TimelineSTT:
+        """A fake STT that recognises this timeline's lines (its previews start with ``preview_mark``)."""
+        return TimelineSTT(self.lines, preview_mark)
 
     async def frames(
         self, engine: Any, mix: Callable[[int, np.ndarray], np.ndarray] | None = None
@@ -187,9 +187,13 @@ class TimelineSTT(STT):
 
     name = "timeline-stt"
 
-    def __init__(self, lines: Sequence[Line]) -> None:
+    def __init__(self, lines: Sequence[Line], preview_mark: str = "") -> None:
         self.lines = list(lines)
+        self.preview_mark = preview_mark
         self.calls = 0
+
+    def preview(self, audio: Audio) -> Transcript:
+        return Transcript(self.preview_mark + self.transcribe(audio).text)
 
     def transcribe(self, audio: Audio) -> Transcript:
         self.calls += 1

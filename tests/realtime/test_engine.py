@@ -16,10 +16,13 @@ from sayso.voices.catalog import find_voice
 REPLY = "Paris is the capital of France. It sits on the Seine. It is lovely in spring."
 
 
-def converse(timeline: Timeline, reply: str = REPLY, **settings: object) -> tuple[Engine, list[ev.Outbound], FakeLLM]:
+def converse(
+    timeline: Timeline, reply: str = REPLY, preview_mark: str = "", **settings: object
+) -> tuple[Engine, list[ev.Outbound], FakeLLM]:
     """Run the engine over ``timeline``; returns it, every event it emitted, and the fake LLM."""
     llm = FakeLLM(reply)
-    models = fake_models(Settings(**settings), vad=FakeVAD(), stt=timeline.stt(), llm=llm, tts=FakeTTS())  # type: ignore[arg-type]
+    stt = timeline.stt(preview_mark)
+    models = fake_models(Settings(**settings), vad=FakeVAD(), stt=stt, llm=llm, tts=FakeTTS())  # type: ignore[arg-type]
     seen: list[ev.Outbound] = []
     engine = Engine(Assistant(models, find_voice("joe")), clock=timeline.clock, listeners=[seen.append])
     sink = PacedSink(timeline.clock)
@@ -82,12 +85,16 @@ def test_a_reply_plays_to_the_end_and_is_remembered_whole() -> None:
 
 def test_partial_transcripts_arrive_while_the_user_speaks() -> None:
     timeline = Timeline([(0.0, 2.4, "I would like to hear about the weather in Lisbon")], length=4.0)
-    _, seen, _ = converse(timeline)
+    _, seen, llm = converse(timeline, preview_mark="~")
     partials = [e.text for e in seen if isinstance(e, ev.PartialTranscript)]
     first_final = next(i for i, e in enumerate(seen) if isinstance(e, ev.FinalTranscript))
     early = [e for e in seen[:first_final] if isinstance(e, ev.PartialTranscript)]
-    assert len(early) >= 2
+    assert len([e for e in early if e.text.startswith("~")]) >= 2  # the quick previews
     assert len(partials[0].split()) < len(partials[-1].split())
+    # the turn is ended and answered on the full transcription, never on a preview
+    finals = [e.text for e in seen if isinstance(e, ev.FinalTranscript)]
+    assert finals == ["I would like to hear about the weather in Lisbon"]
+    assert llm.calls[0][-1].content == finals[0]
 
 
 def test_a_trailing_and_waits_for_the_rest_of_the_thought() -> None:

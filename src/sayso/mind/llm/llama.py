@@ -32,7 +32,17 @@ class LlamaLLM(LLM):
         from llama_cpp import Llama
 
         self.name = model_path.stem
-        self._llama = Llama(model_path=str(model_path), n_ctx=context, n_threads=threads, seed=seed, verbose=False)
+        # Generation leaves one core free: while the LLM writes the next clause, TTS and the
+        # watermark work on the last one, and llama.cpp's threads wait on each other at every
+        # token, so one pre-empted thread stalls them all. The prompt is read with every core.
+        self._llama = Llama(
+            model_path=str(model_path),
+            n_ctx=context,
+            n_threads=max(1, threads - 1),
+            n_threads_batch=threads,
+            seed=seed,
+            verbose=False,
+        )
 
     def stream(self, messages: Sequence[Message], max_tokens: int) -> Iterator[str]:
         chunks = self._llama.create_chat_completion(
