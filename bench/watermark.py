@@ -25,7 +25,6 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
-import torch
 
 import _common
 from sayso.audio.frames import Audio
@@ -190,7 +189,6 @@ def main() -> None:
     parser.add_argument("--texts", type=int, default=len(TEXTS), help="texts per voice (4 voices)")
     parser.add_argument("--limit", type=int, default=0, help="human recordings to check (0: all)")
     args = parser.parse_args()
-    torch.set_num_threads(1)  # two torch threads on 2 cores shared with others thrash (measured ~5x slower)
     watermarker = Watermarker()
     plain, marked, timing = sayso_speech(watermarker, TEXTS[: args.texts])
     print(f"Sayso speech: {len(marked)} utterances ({len(PRESETS)} voices), {sum(a.duration for a in marked):.0f} s")

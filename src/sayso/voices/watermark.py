@@ -105,6 +105,9 @@ class Watermarker:
     def __init__(self, threshold: float = DETECTION_THRESHOLD, strength: float = STRENGTH) -> None:
         import torch
 
+        # Marking runs beside the LLM and TTS, piece by piece: one torch thread leaves them a core
+        # (two threads on a busy 2-core machine ran ~5x slower, bench/watermark.py).
+        torch.set_num_threads(1)
         self.threshold, self.strength = threshold, strength
         with contextlib.redirect_stdout(io.StringIO()):  # PerTh prints a line on load
             self._net = _import_perth()(device="cpu").perth_net
