@@ -54,8 +54,9 @@ def test_memories_last_across_conversations_and_reach_the_llm(db: Database) -> N
     llm = FakeLLM("How about a stir fry?")
     later = mind_for(db, llm=llm)  # a new conversation, same database
     assert say(later, "Can you suggest a snack?")[0] == "llm"
-    system = llm.calls[-1][0].content
-    assert "allergic to peanuts" in system and "not a human" in system
+    sent = llm.calls[-1]
+    assert "not a human" in sent[0].content and "allergic to peanuts" not in sent[0].content  # persona stays put
+    assert sent[-2].role == "system" and "allergic to peanuts" in sent[-2].content  # memories just before the user
 
 
 def test_forget_that_and_forget_with_nothing_to_forget(db: Database) -> None:

@@ -150,7 +150,7 @@ def test_minor_mode_blocks_adult_topics_and_a_stated_age_turns_it_on() -> None:
     kid, llm, _ = make()
     assert kid.respond("I'm 12 years old.").text
     assert kid.respond("Tell me about volcanoes.").text
-    assert kid.minor and "child" in llm.calls[-1][0].content
+    assert kid.minor and "child" in llm.calls[-1][-2].content
     assert kid.respond("What beer goes with pizza?").route == "safety:minor"
     assert kid.log.totals() == {"disclosure": 1, "minor_mode_on": 1, "minor_content_blocked": 1}
     strict, _, _ = make("You could try a glass of wine with it.", minor_mode="on")

@@ -52,11 +52,17 @@ def test_asking_for_slower_speech_slows_the_voice_from_that_reply_on() -> None:
     assert tts.speeds[-1] < slower  # asked again: slower still
 
 
-def test_history_is_bounded() -> None:
+def test_history_is_bounded_and_cut_back_in_halves_so_its_start_stays_put() -> None:
     assistant, _, _ = assistant_with()
-    for _ in range(10):
-        assistant.remember("hello", "".join(assistant.think("hello")))
-    assert len(assistant.conversation.history) == 2 * assistant.conversation.max_turns
+    conversation = assistant.conversation
+    lengths, starts = [], []
+    for turn in range(13):
+        assistant.remember(f"question {turn}", "".join(assistant.think(f"question {turn}")))
+        lengths.append(len(conversation.history) // 2)
+        starts.append(conversation.history[0].content)
+    assert max(lengths) == conversation.max_turns == 6
+    assert lengths == [1, 2, 3, 4, 5, 6, 3, 4, 5, 6, 3, 4, 5]
+    assert starts[6:10] == ["question 4"] * 4  # the same first message for four turns: the LLM's cache holds
 
 
 def test_silence_is_refused_before_transcription() -> None:

@@ -17,27 +17,36 @@ PERSONA = (
 
 @dataclass
 class Conversation:
-    """The running exchange; keeps the last ``max_turns`` user/assistant pairs."""
+    """The running exchange; keeps at most ``max_turns`` user/assistant pairs.
+
+    The messages are laid out so the LLM can reuse its cache of the unchanged start of the prompt
+    (see ``sayso.mind.llm.llama``): the persona first, then the history, and only then what
+    changes every turn (the memories relevant now, in a second system message, and the user's
+    words). Over ``max_turns`` the history is cut back to half, not by one pair each turn, so its
+    start, and the cache, stays the same for several turns.
+    """
 
     assistant_name: str = "Sayso"
     max_turns: int = 6
     history: list[Message] = field(default_factory=list)
     style: str = ""  # a few words on manner, e.g. "cheerful and curious"; empty keeps the plain persona
 
-    def system_prompt(self, context: Sequence[str] = ()) -> str:
-        """The persona, then anything the mind wants the model to know this turn (memories, a minor)."""
+    def system_prompt(self) -> str:
+        """The persona, the same every turn."""
         prompt = PERSONA.format(name=self.assistant_name)
-        prompt += f" Your manner is {self.style.strip().rstrip('.')}." if self.style.strip() else ""
-        return prompt + "".join(f"\n{line}" for line in context)
+        return prompt + (f" Your manner is {self.style.strip().rstrip('.')}." if self.style.strip() else "")
 
     def messages_for(self, user_text: str, context: Sequence[str] = ()) -> list[Message]:
-        """What the model is given to answer ``user_text``."""
-        return [Message("system", self.system_prompt(context)), *self.history, Message("user", user_text)]
+        """What the model is given to answer ``user_text``; ``context``: what the mind wants the
+        model to know this turn (memories, that the user is a child)."""
+        now = [Message("system", "\n".join(context))] if context else []
+        return [Message("system", self.system_prompt()), *self.history, *now, Message("user", user_text)]
 
     def record(self, user_text: str, reply_heard: str) -> None:
         """Remember a finished turn (``reply_heard``: what the user actually heard of the reply)."""
         self.history += [Message("user", user_text), Message("assistant", reply_heard)]
-        del self.history[: max(0, len(self.history) - 2 * self.max_turns)]
+        if len(self.history) > 2 * self.max_turns:
+            del self.history[: len(self.history) - 2 * max(1, self.max_turns // 2)]
 
     def last_reply(self) -> str:
         """What the user last heard from the assistant ("" before the first reply)."""
