@@ -5,7 +5,8 @@
 Real recordings from the shared speech set and questions synthesised with Piper are played,
 frame by frame at real-time pace, into ``sayso.realtime.engine.Engine`` with the embedded models
 (replies go to a simulated speaker that plays in real time). Every other turn the user cuts in
-0.6 s after the reply starts with a short real recording (a spoken digit).
+0.6 s after the reply starts with a short real recording: the first 1.2 s of speech of a VCTK
+sentence that is not one of the turns, from 4 speakers (a sentence start, as a person cutting in).
 
 Prints ``voice-to-voice`` (end of the user's speech to the first reply audio out) and
 ``barge-in stop`` (onset of the interrupting speech to the last reply audio out) as p50/p95, the
@@ -52,6 +53,8 @@ SYNTHESISED = (
 )
 FRAME = FRAME_SAMPLES / SAMPLE_RATE
 OLD_END_SILENCE = 0.8
+CUT_IN_SECONDS = 1.2
+PRE_ROLL = 0.1
 MISSED_AFTER = 2.0
 EARLY = 0.3
 """A pause up to this long before the onset found offline (the file's VAD segment start) is the
@@ -119,6 +122,23 @@ class Script:
         return frame
 
 
+def cut_in_clips(models: Models, count: int = 4) -> tuple[list[Audio], list[float]]:
+    """The first ``CUT_IN_SECONDS`` of speech (after ``PRE_ROLL`` of what came before) of VCTK
+    recordings over 5 s, one per speaker (turns are 2-5 s, so none is also a turn); and each onset."""
+    clips: list[Audio] = []
+    speakers: set[str] = set()
+    for rec in recordings("vctk"):
+        if rec.speaker in speakers or rec.duration <= 5.0 or len(clips) == count:
+            continue
+        audio = read_audio(rec.path).resampled()
+        onset = min((seg.start for seg in speech_in(models.vad, audio)), default=None)
+        if onset is not None:
+            start, rate = max(0.0, onset - PRE_ROLL), audio.rate
+            clips.append(Audio(audio.samples[int(start * rate) : int((onset + CUT_IN_SECONDS) * rate)], rate))
+            speakers.add(rec.speaker)
+    return clips, [min((seg.start for seg in speech_in(models.vad, clip)), default=0.0) for clip in clips]
+
+
 def baseline(models: Models, voice_id: str, turns: list[Audio]) -> list[float]:
     """Voice-to-voice of the non-streaming path: the old end-of-speech silence + reply_to."""
     assistant = Assistant(models, find_voice(voice_id))
@@ -157,9 +177,7 @@ def main() -> None:
     voice = find_voice(settings.voice)
     models.warm(voice)
     turns = questions(models, args.turns)
-    digits = [r for r in recordings("fsdd") if r.duration >= 0.5][:40:10]
-    cut_ins = [read_audio(r.path).resampled() for r in digits]
-    vad_onsets = [min((seg.start for seg in speech_in(models.vad, audio)), default=0.0) for audio in cut_ins]
+    cut_ins, vad_onsets = cut_in_clips(models)
     print(
         f"{len(turns)} spoken turns ({sum(a.duration for a in turns):.0f} s of speech), "
         f"{settings.cpu_threads} threads, "
