@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 
@@ -73,6 +74,20 @@ def test_embedded_model_streams_a_sensible_answer(models: Models) -> None:
     pieces = list(models.llm.stream(QUESTION, max_tokens=40))
     assert len(pieces) > 1, "the reply should arrive in several pieces"
     assert "paris" in "".join(pieces).lower()
+
+
+def test_a_stream_abandoned_mid_reply_does_not_garble_the_next_one(models: Models) -> None:
+    alone = "".join(models.llm.stream(QUESTION, max_tokens=20))
+    first = models.llm.stream([QUESTION[0], Message("user", "Tell me a long story about a fox.")], 200)
+    next(first)  # a reply cut off by a barge-in; its stream is dropped while another thread answers
+    answers: list[str] = []
+    other = threading.Thread(target=lambda: answers.append("".join(models.llm.stream(QUESTION, max_tokens=20))))
+    other.start()
+    other.join(timeout=0.5)
+    assert other.is_alive(), "the second generation must wait for the open stream, not share llama.cpp with it"
+    first.close()
+    other.join(timeout=60)
+    assert answers == [alone]
 
 
 def test_openai_backend_streams_from_a_real_server(llama_server: str) -> None:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
-import time
-from concurrent.futures import ThreadPoolExecutor
 from types import MappingProxyType
 
 import numpy as np
@@ -16,7 +14,7 @@ import soundfile as sf
 from sayso.audio.frames import Audio
 from sayso.server.security import ServerOptions
 from sayso.server.workspace import Workspace
-from sayso.testing import FakeLLM, silence, tone
+from sayso.testing import silence, tone
 from sayso.voices.catalog import Consent, Provenance, Voice
 from tests.server.conftest import REPLY, TOKENS, client, fake_workspace
 
@@ -203,37 +201,6 @@ def test_pcm_speech_is_raw_16_bit(workspace: Workspace) -> None:
     )
     samples = np.frombuffer(response.content, dtype="<i2")
     assert len(samples) == pytest.approx(0.05 * 3 * 24_000, rel=0.05) and np.abs(samples).max() > 1000
-
-
-class OverlapProbeLLM(FakeLLM):
-    """A slow fake LLM that records how many generations ran at once."""
-
-    def __init__(self) -> None:
-        super().__init__(REPLY)
-        self.active = 0
-        self.most = 0
-
-    def stream(self, messages, max_tokens):  # type: ignore[no-untyped-def]
-        self.active += 1
-        self.most = max(self.most, self.active)
-        try:
-            for piece in super().stream(messages, max_tokens):
-                time.sleep(0.005)
-                yield piece
-        finally:
-            self.active -= 1
-
-
-def test_concurrent_requests_take_turns_on_the_llm() -> None:
-    workspace = fake_workspace()
-    probe = OverlapProbeLLM()
-    workspace.models._base.__dict__["llm"] = probe
-    http = client(workspace)
-    body = {"messages": [{"role": "user", "content": "hi"}]}
-    with ThreadPoolExecutor(4) as pool:
-        answers = list(pool.map(lambda _: http.post("/v1/chat/completions", json=body).json(), range(4)))
-    assert [a["choices"][0]["message"]["content"] for a in answers] == [REPLY] * 4
-    assert probe.most == 1
 
 
 def test_a_lent_voice_is_visible_and_usable_only_by_its_owner() -> None:

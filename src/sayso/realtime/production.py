@@ -11,7 +11,7 @@ from collections.abc import Callable
 from sayso.realtime import events as ev
 from sayso.realtime.reply import Reply
 from sayso.realtime.turn import Assistant, TurnTimings
-from sayso.realtime.workers import in_thread
+from sayso.realtime.workers import in_thread, until
 from sayso.speech.clauses import clauses
 
 Post = Callable[[ev.Inbound], None]
@@ -24,7 +24,7 @@ async def produce(reply: Reply, assistant: Assistant, post: Post, clock: Callabl
     if reply.announcement:
         think = lambda: iter([reply.announcement])  # noqa: E731
     else:
-        think = lambda: clauses(assistant.think(reply.user_text, timings))  # noqa: E731
+        think = lambda: clauses(until(reply.cancel, assistant.think(reply.user_text, timings)))  # noqa: E731
     async for clause in in_thread(think, reply.cancel):
         if reply.metrics.llm_first_token is None:
             reply.metrics.llm_first_token = timings.llm_first_token

@@ -1,8 +1,9 @@
 """Models shared by every request of one server, and audio in and out of HTTP bodies.
 
-The embedded backends are not safe to run from two threads at once (llama.cpp in particular),
-so the server wraps each one in a lock: concurrent requests queue per model instead of
-crashing, and different models (STT for one user, TTS for another) still run side by side.
+The embedded STT and TTS backends are not safe to run from two threads at once, so the server
+wraps each in a lock: concurrent requests queue per model instead of crashing, and different
+models (STT for one user, TTS for another) still run side by side. The embedded LLM serialises
+its own generations (``sayso.mind.llm.llama``).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import copy
 import io
 import tempfile
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from functools import cached_property
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from sayso.audio.frames import Audio
 from sayso.audio.io import read_audio
 from sayso.audio.vad import VAD
 from sayso.errors import AudioError, NotAudio
-from sayso.mind.llm.base import LLM, Message
+from sayso.mind.llm.base import LLM
 from sayso.realtime.models import Models
 from sayso.speech.stt.base import STT, Transcript
 from sayso.speech.tts.base import TTS
@@ -53,18 +54,6 @@ class LockedSTT(STT):
             return self._inner.transcribe(audio)
 
 
-class LockedLLM(LLM):
-    """One LLM used by one generation at a time; the lock is held until the stream is closed."""
-
-    def __init__(self, inner: LLM, lock: threading.Lock) -> None:
-        self.name, self._inner, self._lock = inner.name, inner, lock
-
-    def stream(self, messages: Sequence[Message], max_tokens: int) -> Iterator[str]:
-        # A plain Lock (not RLock): the stream may be resumed from another worker thread.
-        with self._lock:
-            yield from self._inner.stream(messages, max_tokens)
-
-
 class LockedTTS(TTS):
     """One TTS voice used by one synthesis at a time."""
 
@@ -82,7 +71,7 @@ class SharedModels(Models):
     def __init__(self, models: Models) -> None:
         super().__init__(models.settings)
         self._base = models
-        self._locks = {name: threading.Lock() for name in ("stt", "llm", "tts")}
+        self._locks = {name: threading.Lock() for name in ("stt", "tts")}
 
     @cached_property
     def vad(self) -> VAD:
@@ -94,7 +83,7 @@ class SharedModels(Models):
 
     @cached_property
     def llm(self) -> LLM:
-        return LockedLLM(self._base.llm, self._locks["llm"])
+        return self._base.llm  # the embedded LLM serialises its own generations; a remote one needs no lock
 
     def with_vad(self, vad: VAD) -> SharedModels:
         """The same shared backends with a VAD of one's own (a VAD holds one stream's state)."""

@@ -24,6 +24,7 @@ import numpy as np
 from sayso.audio.frames import SAMPLE_RATE, Audio
 from sayso.audio.vad import FRAME_SAMPLES
 from sayso.errors import EmptyAudio, SaysoError
+from sayso.realtime.workers import until
 from sayso.server.backends import OUTPUT_RATE, pcm16
 from sayso.server.workspace import Workspace
 from sayso.speech.clauses import clauses
@@ -261,7 +262,7 @@ class AssistantSession:
 
     def _produce(self, turn: Turn, put: Callable[[tuple[str, Any]], object]) -> None:
         """Runs in a worker thread: LLM text, cut into clauses, each synthesised as it comes."""
-        pieces = clauses(self.assistant.think(turn.user_text))
+        pieces = clauses(until(turn.cancel, self.assistant.think(turn.user_text)))
         try:
             for clause in pieces:
                 said = None

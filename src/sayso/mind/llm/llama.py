@@ -6,6 +6,7 @@ the longest shared prefix, so an unchanged system prompt and history cost nothin
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -43,8 +44,16 @@ class LlamaLLM(LLM):
             seed=seed,
             verbose=False,
         )
+        self._lock = threading.Lock()
 
     def stream(self, messages: Sequence[Message], max_tokens: int) -> Iterator[str]:
+        # One llama.cpp context runs one generation at a time: a cancelled reply's stream may still
+        # be finishing a token when the next reply starts. The lock is held until the stream is
+        # closed; a plain Lock, because a stream may be resumed from another thread.
+        with self._lock:
+            yield from self._generate(messages, max_tokens)
+
+    def _generate(self, messages: Sequence[Message], max_tokens: int) -> Iterator[str]:
         chunks = self._llama.create_chat_completion(
             messages=[{"role": m.role, "content": m.content} for m in messages],  # type: ignore[misc]
             max_tokens=max_tokens,
