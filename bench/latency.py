@@ -5,7 +5,7 @@
 Real recordings from the shared speech set and questions synthesised with Piper are played,
 frame by frame at real-time pace, into ``sayso.realtime.engine.Engine`` with the embedded models
 (replies go to a simulated speaker that plays in real time). Every other turn the user cuts in
-0.6 s after the reply starts with a short real recording: the first 1.2 s of speech of a VCTK
+0.3 s after the reply starts with a short real recording: the first 1.2 s of speech of a VCTK
 sentence that is not one of the turns, from 4 speakers (a sentence start, as a person cutting in).
 
 Prints ``voice-to-voice`` (end of the user's speech to the first reply audio out) and
@@ -54,6 +54,7 @@ SYNTHESISED = (
 FRAME = FRAME_SAMPLES / SAMPLE_RATE
 OLD_END_SILENCE = 0.8
 CUT_IN_SECONDS = 1.2
+CUT_IN_AFTER = 0.3
 PRE_ROLL = 0.1
 MISSED_AFTER = 2.0
 EARLY = 0.3
@@ -97,7 +98,7 @@ class Script:
                 yield frame
 
     async def _cut_in(self, audio: Audio, which: int) -> AsyncIterator[np.ndarray]:
-        async for frame in self._silence_until(lambda: False, 0.6):
+        async for frame in self._silence_until(lambda: False, CUT_IN_AFTER):
             yield frame
         if self.engine.state != State.SPEAKING:  # a short reply already ended: nothing to cut into
             self.skipped += 1

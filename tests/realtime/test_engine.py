@@ -42,7 +42,7 @@ def spoken(seen: list[ev.Outbound]) -> str:
 
 def test_user_says_stop_at_two_seconds_and_history_keeps_what_was_heard() -> None:
     timeline = Timeline([(0.0, 1.2, "what is the capital of France"), (2.0, 2.4, "stop")], length=4.0)
-    engine, seen, _ = converse(timeline, reply=REPLY)
+    engine, seen, llm = converse(timeline, reply=REPLY)
     assert states(seen)[:6] == [
         State.LISTENING,
         State.THINKING,
@@ -68,6 +68,10 @@ def test_user_says_stop_at_two_seconds_and_history_keeps_what_was_heard() -> Non
     share = (paused.at - speaking) / (0.05 * len(clause))
     assert heard == " ".join(clause.split()[: int(len(clause.split()) * share)])
     assert len(history) == 2  # the reply to "stop" is still playing when the timeline ends
+    # the model is told its reply was cut off, and what was heard, not shown it as a whole reply
+    assert history[1].cut and not history[0].cut
+    note = llm.calls[1][-2]
+    assert note.role == "system" and "interrupted" in note.content and f'"{heard}"' in note.content
 
 
 def test_a_reply_plays_to_the_end_and_is_remembered_whole() -> None:

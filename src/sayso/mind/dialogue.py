@@ -24,6 +24,11 @@ class Conversation:
     changes every turn (the memories relevant now, in a second system message, and the user's
     words). Over ``max_turns`` the history is cut back to half, not by one pair each turn, so its
     start, and the cache, stays the same for several turns.
+
+    A reply the user interrupted is kept as what they heard, and shown to the model as a note
+    that it was cut off, not as a reply of its own: SmolLM2-135M copies the shape of its recent
+    replies, and a cut reply ("I'm not") in the assistant's place made it answer every later
+    question with the same two words (bench/latency.py, before this).
     """
 
     assistant_name: str = "Sayso"
@@ -40,14 +45,22 @@ class Conversation:
         """What the model is given to answer ``user_text``; ``context``: what the mind wants the
         model to know this turn (memories, that the user is a child)."""
         now = [Message("system", "\n".join(context))] if context else []
-        return [Message("system", self.system_prompt()), *self.history, *now, Message("user", user_text)]
+        past = [_as_note(m) if m.cut else m for m in self.history]
+        return [Message("system", self.system_prompt()), *past, *now, Message("user", user_text)]
 
-    def record(self, user_text: str, reply_heard: str) -> None:
-        """Remember a finished turn (``reply_heard``: what the user actually heard of the reply)."""
-        self.history += [Message("user", user_text), Message("assistant", reply_heard)]
+    def record(self, user_text: str, reply_heard: str, interrupted: bool = False) -> None:
+        """Remember a finished turn (``reply_heard``: what the user actually heard of the reply;
+        ``interrupted``: the user cut it off)."""
+        self.history += [Message("user", user_text), Message("assistant", reply_heard, cut=interrupted)]
         if len(self.history) > 2 * self.max_turns:
             del self.history[: len(self.history) - 2 * max(1, self.max_turns // 2)]
 
     def last_reply(self) -> str:
         """What the user last heard from the assistant ("" before the first reply)."""
         return next((m.content for m in reversed(self.history) if m.role == "assistant"), "")
+
+
+def _as_note(reply: Message) -> Message:
+    if not reply.content:
+        return Message("system", "The user interrupted your reply before hearing any of it.")
+    return Message("system", f'The user interrupted your reply after: "{reply.content}"')

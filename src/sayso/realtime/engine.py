@@ -359,7 +359,7 @@ class Engine:
         assert reply is not None
         heard = reply.heard()
         if not reply.announcement:
-            self.assistant.remember(reply.user_text, heard)
+            self.assistant.remember(reply.user_text, heard, interrupted=True)
         self._emit(ev.Interrupted(heard, self.clock()))
         self._close_reply(reply)
         self._set_state(State.LISTENING)

@@ -89,9 +89,10 @@ class Assistant:
             yield piece
         timings.llm_total = time.perf_counter() - started
 
-    def remember(self, user_text: str, reply_heard: str) -> None:
-        """Record a finished turn: ``reply_heard`` is what the user actually heard of the reply."""
-        self.conversation.record(user_text, reply_heard.strip())
+    def remember(self, user_text: str, reply_heard: str, interrupted: bool = False) -> None:
+        """Record a finished turn: ``reply_heard`` is what the user actually heard of the reply
+        (``interrupted``: they cut it off)."""
+        self.conversation.record(user_text, reply_heard.strip(), interrupted)
 
     def speak(self, user_text: str, timings: TurnTimings, since: float) -> Iterator[tuple[str, Audio]]:
         """Stream the spoken reply clause by clause, then record the turn as spoken in full.

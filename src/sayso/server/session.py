@@ -171,7 +171,7 @@ class AssistantSession:
         turn.cancel.set()
         if turn.task is not None and turn.task is not asyncio.current_task():
             turn.task.cancel()
-        self._close(turn, heard=turn.heard())
+        self._close(turn, heard=turn.heard(), interrupted=True)
         await self.outbox.event({"type": "audio.clear", "segment": turn.id})
         await self.outbox.event({"type": "reply.interrupted", "turn": turn.id, "reason": reason, "heard": turn.heard()})
 
@@ -181,7 +181,7 @@ class AssistantSession:
             self.turn.cancel.set()
             if self.turn.task is not None:
                 self.turn.task.cancel()
-            self._close(self.turn, heard=self.turn.heard())
+            self._close(self.turn, heard=self.turn.heard(), interrupted=True)
 
     async def _update(self, message: dict[str, Any]) -> None:
         if "voice" in message:
@@ -288,12 +288,12 @@ class AssistantSession:
         if turn.produced and turn.played >= turn.sent:
             self._close(turn, heard=turn.text)
 
-    def _close(self, turn: Turn, heard: str, record: bool = True) -> None:
+    def _close(self, turn: Turn, heard: str, record: bool = True, interrupted: bool = False) -> None:
         if self.turn is not turn:
             return
         self.turn = None
         if record and turn.user_text:
-            self.assistant.remember(turn.user_text, heard)
+            self.assistant.remember(turn.user_text, heard, interrupted)
 
 
 def _retrieve(future: asyncio.Future[None]) -> None:

@@ -16,10 +16,11 @@ Role = Literal["system", "user", "assistant"]
 
 @dataclass(frozen=True)
 class Message:
-    """One chat message."""
+    """One chat message; ``cut`` marks a reply the user interrupted (``content``: what they heard)."""
 
     role: Role
     content: str
+    cut: bool = False
 
 
 @dataclass(frozen=True)
