@@ -126,8 +126,8 @@ class Watermarker:
         short = int(_MIN_SECONDS * audio.rate) - len(samples)
         if short > 0:  # the STFT needs some length: pad a tiny clip ("Yes.") with silence, then trim
             samples = np.concatenate([samples, np.zeros(short, dtype=np.float32)])
-        marked = _resample(self._mark(_resample(samples, audio.rate, self._rate)), self._rate, audio.rate)
-        marked = marked[: len(audio.samples)]
+        at_model_rate = Audio(samples, audio.rate).resampled(self._rate).samples
+        marked = Audio(self._mark(at_model_rate), self._rate).resampled(audio.rate).samples[: len(audio.samples)]
         if len(marked) < len(audio.samples):  # the inverse STFT may drop a partial last hop
             marked = np.concatenate([marked, audio.samples[len(marked) :]])
         return Audio(np.clip(marked, -1.0, 1.0).astype(np.float32), audio.rate)
@@ -169,7 +169,7 @@ class Watermarker:
         """
         torch, net = self._torch, self._net
         functional = torch.nn.functional
-        samples = _resample(audio.samples.astype(np.float32), audio.rate, self._rate)
+        samples = audio.resampled(self._rate).samples.astype(np.float32, copy=False)
         with self._lock, torch.inference_mode():
             magspec, _ = net.ap.signal_to_magphase(torch.from_numpy(samples))
             band = magspec[None, : net.decoder.subband]
@@ -186,12 +186,3 @@ class Watermarker:
             stacked = torch.stack(branches)  # (branch, attention|mark, frame)
             votes = (torch.softmax(stacked[:, 0], dim=0) * stacked[:, 1]).sum(dim=0)
         return votes.numpy(), band[0].mean(dim=0).numpy()
-
-
-def _resample(samples: np.ndarray, rate: int, to: int) -> np.ndarray:
-    """Resampled with librosa's default (soxr, high quality), as PerTh's embedding does; detection too."""
-    if rate == to:
-        return np.ascontiguousarray(samples, dtype=np.float32)
-    from librosa import resample
-
-    return np.asarray(resample(samples, orig_sr=rate, target_sr=to), dtype=np.float32)
