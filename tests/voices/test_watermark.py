@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -26,6 +28,19 @@ def piper_speech() -> Audio:
 
 def test_the_shim_does_not_linger_as_torchaudio(watermarker: Watermarker) -> None:
     assert "torchaudio" not in sys.modules and "torchaudio.transforms" not in sys.modules
+
+
+def test_loading_leaves_stdout_alone_for_other_threads(capsys: pytest.CaptureFixture[str]) -> None:
+    """Models load on two threads; a load that swaps ``sys.stdout`` could leave the process printing nowhere."""
+    before, swapped = sys.stdout, False
+    loading = threading.Thread(target=Watermarker)
+    loading.start()
+    while loading.is_alive():
+        swapped = swapped or sys.stdout is not before
+        time.sleep(0.001)
+    loading.join()
+    assert not swapped and sys.stdout is before
+    assert capsys.readouterr().out == ""
 
 
 def test_marked_piper_speech_is_detected_and_unmarked_is_not(watermarker: Watermarker, piper_speech: Audio) -> None:

@@ -11,8 +11,6 @@ while PerTh is imported, so nothing else can mistake it for the real torchaudio.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import sys
 import threading
 import warnings
@@ -63,8 +61,13 @@ class Detection:
     decidable: bool = True
 
 
-def _import_perth() -> Any:
-    """PerTh's implicit watermarker class, imported with the shim in place of torchaudio."""
+def _load_perth_net() -> Any:
+    """PerTh's implicit network with its packaged weights, imported with the shim in place of torchaudio.
+
+    Built the way ``PerthNet.from_cm`` builds it, less its ``print``: silencing that print by swapping
+    ``sys.stdout`` is not safe while other models load on other threads (llama.cpp swaps it too, and
+    the two swaps could leave the process printing into a discarded buffer).
+    """
     from sayso.voices import torchaudio_shim
 
     shim = torchaudio_shim.module()
@@ -73,7 +76,9 @@ def _import_perth() -> Any:
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="pkg_resources is deprecated")
-            from perth.perth_net.perth_net_implicit.perth_watermarker import PerthImplicitWatermarker
+            from perth.perth_net import PREPACKAGED_MODELS_DIR
+            from perth.perth_net.perth_net_implicit.checkpoint_manager import CheckpointManager
+            from perth.perth_net.perth_net_implicit.model.perth_net import PerthNet
     except ImportError as error:
         raise ModelMissing("The resemble-perth package is missing; run `make run` to set Sayso up.") from error
     finally:
@@ -82,7 +87,10 @@ def _import_perth() -> Any:
                 sys.modules.pop(name, None)
             else:
                 sys.modules[name] = previous
-    return PerthImplicitWatermarker
+    checkpoints = CheckpointManager(PREPACKAGED_MODELS_DIR, "implicit")
+    net = PerthNet(checkpoints.hp)
+    net.load_state_dict(checkpoints.load_latest()["model"])
+    return net.to("cpu")
 
 
 def high_band_share(audio: Audio) -> float:
@@ -109,8 +117,7 @@ class Watermarker:
         # (two threads on a busy 2-core machine ran ~5x slower, bench/watermark.py).
         torch.set_num_threads(1)
         self.threshold, self.strength = threshold, strength
-        with contextlib.redirect_stdout(io.StringIO()):  # PerTh prints a line on load
-            self._net = _import_perth()(device="cpu").perth_net
+        self._net = _load_perth_net()
         # loaded with PerTh just above, so this import needs no torchaudio: its mask of frames to mark
         from perth.perth_net.perth_net_implicit.model import magmask
 
