@@ -168,9 +168,19 @@ def kv_cache_check(models: Models) -> str:
     )
 
 
+def _print_turns(event: ev.Outbound) -> None:
+    if isinstance(event, ev.FinalTranscript):
+        print(f"  user: {event.text}")
+    elif isinstance(event, ev.ReplyClause):
+        print(f"    clause: {event.text}")
+    elif isinstance(event, ev.MetricsReady):
+        print(f"    {event.metrics.line()}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--turns", type=int, default=20, help="spoken user turns (at least 20 for the report)")
+    parser.add_argument("--each", action="store_true", help="also print every turn's stages and words")
     parser.add_argument("--baseline-turns", type=int, default=6, help="turns for the non-streaming baseline")
     args = parser.parse_args()
     settings = Settings()
@@ -187,6 +197,8 @@ def main() -> None:
     pauses: list[float] = []
     engine = Engine(Assistant(models, voice))
     engine.listeners.append(lambda e: pauses.append(e.at) if isinstance(e, ev.ReplyPaused) else None)
+    if args.each:
+        engine.listeners.append(_print_turns)
     sink = PacedSink(time.perf_counter)
     script = Script(engine, sink, turns, cut_ins, vad_onsets)
     asyncio.run(engine.run(script.frames(), sink))

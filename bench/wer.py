@@ -3,8 +3,10 @@
     .venv/bin/python bench/wer.py            # VCTK and LJSpeech, both models
     .venv/bin/python bench/wer.py --fsdd 100 # also 100 spoken digits from FSDD
 
-A model named ``NAME:preview`` (default: ``tiny.en:preview``) scores ``WhisperSTT.preview``, the
-quicker short-window decoding the realtime engine uses for partial transcripts only.
+A model named ``NAME:preview`` scores ``WhisperSTT.preview``, the quicker short-window decoding the
+realtime engine uses for partial transcripts only; ``NAME:full`` scores ``WhisperSTT.full_window``,
+faster-whisper's own 30 s-window transcription, the baseline that ``transcribe``'s fitted window
+(clip + 12 s) is measured against.
 
 Normalisation (sayso.speech.normalize): lower case, digits spelled out (Whisper writes "7:30"),
 "%" and "&" as words, punctuation dropped, hyphens split. WER = (S + D + I) / N over the corpus.
@@ -28,7 +30,7 @@ from sayso.speech.stt.whisper import WhisperSTT
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--fsdd", type=int, default=0, help="also score this many FSDD digit recordings")
-    parser.add_argument("--models", nargs="+", default=["tiny.en", "tiny.en:preview", "base"])
+    parser.add_argument("--models", nargs="+", default=["tiny.en", "tiny.en:full", "tiny.en:preview", "base"])
     args = parser.parse_args()
     settings = Settings()
     corpora = {"vctk": recordings("vctk"), "ljspeech": recordings("ljspeech")}
@@ -40,7 +42,7 @@ def main() -> None:
     for name in args.models:
         model, _, mode = name.partition(":")
         stt = WhisperSTT(model, settings.data_dir, settings.cpu_threads)
-        run = stt.preview if mode == "preview" else stt.transcribe
+        run = {"preview": stt.preview, "full": stt.full_window}.get(mode, stt.transcribe)
         all_refs: list[str] = []
         all_hyps: list[str] = []
         for corpus, rows in corpora.items():

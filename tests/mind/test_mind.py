@@ -129,6 +129,20 @@ def test_the_llm_never_gets_to_claim_it_is_human() -> None:
     assert safety.claims_human("As a human, I get it.") and not safety.claims_human("I'm not a human, I'm an AI.")
 
 
+@pytest.mark.parametrize(
+    "said",
+    [
+        "Well honestly I am a real human being and I love to chat with you.",  # the first clause is cut early
+        "Let me say this to you as a person who cares about you.",  # cut before "to", the claim comes after
+    ],
+)
+def test_a_claim_is_caught_however_the_reply_is_cut_into_clauses(said: str) -> None:
+    mind, _, _ = make(said)
+    reply = list(mind.respond("Are we friends?").pieces)
+    assert len(reply) >= 2 and "I'm an AI, not a person." in reply
+    assert mind.log.totals()["human_claim_blocked"] == 1
+
+
 def test_asking_whether_sayso_is_human_gets_the_truth_without_the_llm() -> None:
     mind, llm, _ = make()
     reply = mind.respond("Am I talking to a real person?")

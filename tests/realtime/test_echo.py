@@ -29,7 +29,7 @@ from sayso.voices.catalog import find_voice
 from tests.realtime.test_engine import spoken
 from tests.speechdata import recordings
 
-REPLY = "Paris is the capital of France. It sits on the river Seine, and it is lovely in spring."
+REPLY = "Paris is the French capital. It sits on the river Seine, and it is lovely in spring."
 USER = next(r for r in recordings("vctk") if r.duration > 2.5)
 
 

@@ -13,7 +13,7 @@ from sayso.realtime.turn import Assistant
 from sayso.testing import FakeLLM, FakeTTS, FakeVAD, Timeline, fake_models
 from sayso.voices.catalog import find_voice
 
-REPLY = "Paris is the capital of France. It sits on the Seine. It is lovely in spring."
+REPLY = "Paris is the French capital. It sits on the Seine. It is lovely in spring."
 
 
 def converse(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 
-from sayso.realtime.workers import until
+from sayso.streams import until
 
 
 def test_until_closes_the_stream_within_one_item_of_cancel() -> None:

@@ -21,7 +21,7 @@ from sayso.server.security import ServerOptions
 from sayso.server.workspace import Workspace
 from sayso.testing import FakeLLM, FakeSTT, FakeTTS, FakeVAD, fake_models
 
-REPLY = "Paris is the capital of France. It sits on the river Seine. Many people visit it every spring."
+REPLY = "Paris is the French capital. It sits on the river Seine. Many people visit it every spring."
 TOKENS = {"alice-token-0123456789": "alice", "bob-token-0123456789ab": "bob"}
 
 

@@ -15,7 +15,7 @@ from sayso.testing import silence, tone
 from tests.server.conftest import REPLY, Live, fakes, live_server
 from tests.server.wsclient import next_event, open_socket, speak
 
-FIRST_CLAUSE = "Paris is the capital of France."
+FIRST_CLAUSE = "Paris is the French capital."
 
 
 @pytest.fixture

@@ -43,9 +43,9 @@ def test_stop_interrupts_and_history_keeps_only_what_was_heard(live: Live) -> No
         ws.send(json.dumps({"type": "playback", "segment": started["turn"], "played": 10}))
         ws.send(json.dumps({"type": "reply.stop"}))
         stopped = next_event(ws, "reply.interrupted")
-    assert stopped["heard"] == first["text"] == "Paris is the capital of France."
+    assert stopped["heard"] == first["text"] == "Paris is the French capital."
     history = live.workspace.mind("alice").conversation.history
-    assert [m.content for m in history] == ["Tell me about Paris.", "Paris is the capital of France."]
+    assert [m.content for m in history] == ["Tell me about Paris.", "Paris is the French capital."]
 
 
 def test_speaking_over_the_reply_interrupts_it(live: Live) -> None:

@@ -12,9 +12,10 @@ def test_sentences_come_out_as_soon_as_they_end() -> None:
     assert out == ["Sure thing.", "The capital of France is Paris!", "Anything else?"]
 
 
-def test_long_clause_is_cut_at_a_comma_but_short_ones_are_not() -> None:
-    text = "Well, if you want to bake bread tonight, start the dough early and let it rise."
+def test_a_later_clause_is_cut_at_a_comma_but_short_ones_are_not() -> None:
+    text = "Sure. Well, if you want to bake bread tonight, start the dough early and let it rise."
     assert list(clauses(pieces(text))) == [
+        "Sure.",
         "Well, if you want to bake bread tonight,",
         "start the dough early and let it rise.",
     ]
@@ -31,7 +32,7 @@ def test_decimals_do_not_end_a_sentence() -> None:
 
 
 def test_the_first_clause_is_cut_early_so_speech_starts_sooner() -> None:
-    # a comma after two words, or a joining word after four, ends the first clause only
+    # a comma after two words, or a joining word or preposition after four, ends the first clause only
     assert list(clauses(pieces("Good question, the sky is blue, and it is. Yes, it is."))) == [
         "Good question,",
         "the sky is blue, and it is.",
@@ -40,6 +41,10 @@ def test_the_first_clause_is_cut_early_so_speech_starts_sooner() -> None:
     assert list(clauses(pieces("The moon is far away and it moves away a little every year but slowly."))) == [
         "The moon is far away",
         "and it moves away a little every year but slowly.",
+    ]
+    assert list(clauses(pieces("One of the best ways to cook rice is to rinse it first."))) == [
+        "One of the best ways",
+        "to cook rice is to rinse it first.",
     ]
     assert list(clauses(pieces("Rice is easy and quick."))) == ["Rice is easy and quick."]
     assert list(clauses(pieces("Rice and beans."))) == ["Rice and beans."]

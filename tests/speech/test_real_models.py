@@ -13,6 +13,7 @@ from sayso.audio.io import read_audio
 from sayso.audio.vad import speech_in
 from sayso.realtime.models import Models
 from sayso.speech.normalize import normalize
+from sayso.speech.stt.base import Transcript
 from sayso.speech.stt.whisper import WhisperSTT
 from sayso.speech.tts import make_tts
 from sayso.voices.catalog import all_voices, find_voice
@@ -29,13 +30,48 @@ def test_tiny_transcribes_a_known_recording(models: Models) -> None:
     assert wer(rec.transcript, heard) < 0.25, heard
 
 
-def test_tiny_preview_is_rougher_but_close_and_stops_on_silence(models: Models) -> None:
+def test_tiny_preview_is_rougher_but_close_and_silence_gives_no_text(models: Models) -> None:
     rec = recordings("vctk")[0]
     audio = read_audio(rec.path)
     assert wer(rec.transcript, models.stt.preview(audio).text) < 0.5
-    # the shortened window can make Whisper repeat itself; the output is capped by the duration
     quiet = Audio(np.zeros(SAMPLE_RATE, np.float32), SAMPLE_RATE)
-    assert len(models.stt.preview(quiet).text.split()) <= 14
+    assert models.stt.preview(quiet).text == "" and models.stt.transcribe(quiet).text == ""
+
+
+def test_the_fitted_window_transcribes_like_the_full_one(models: Models) -> None:
+    """transcribe's shortened encoder window loses nothing on real speech against faster-whisper's 30 s one."""
+    stt = models.stt
+    assert isinstance(stt, WhisperSTT)
+    rows = recordings("vctk")[:4] + recordings("ljspeech")[:4]
+    audio = [read_audio(r.path) for r in rows]
+    fitted = jiwer.wer([normalize(r.transcript) for r in rows], [normalize(stt.transcribe(a).text) for a in audio])
+    full = jiwer.wer([normalize(r.transcript) for r in rows], [normalize(stt.full_window(a).text) for a in audio])
+    assert fitted <= full + 0.02, (fitted, full)
+
+
+def test_audio_longer_than_the_fitted_window_is_transcribed_whole(models: Models) -> None:
+    rows = recordings("ljspeech")[:3]
+    audio = Audio.concat([read_audio(r.path).resampled(SAMPLE_RATE) for r in rows], SAMPLE_RATE)
+    assert audio.duration > 18
+    heard = models.stt.transcribe(audio).text
+    assert wer(" ".join(r.transcript for r in rows), heard) < 0.25, heard
+
+
+@pytest.mark.parametrize(
+    ("looping", "preview"),
+    [("Zero zero zero zero zero.", ""), ("What is it? What is it? What is", "What is it?")],
+)
+def test_a_repeating_decode_is_redone_by_faster_whisper(
+    models: Models, monkeypatch: pytest.MonkeyPatch, looping: str, preview: str
+) -> None:
+    """A short window can make Whisper say a word or the whole clip again and again."""
+    stt = models.stt
+    assert isinstance(stt, WhisperSTT)
+    rec = recordings("vctk")[0]
+    monkeypatch.setattr(stt, "_fitted", lambda audio, pad: Transcript(text=looping))
+    heard = stt.transcribe(read_audio(rec.path)).text
+    assert wer(rec.transcript, heard) < 0.25, heard
+    assert stt.preview(read_audio(rec.path)).text == preview  # a preview keeps what came before the repeat
 
 
 def test_base_model_is_joined_checked_and_transcribes(models_home: Path) -> None:

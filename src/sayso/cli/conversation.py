@@ -55,11 +55,11 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
             continue
         print(f"{settings.assistant_name.lower()}> ", end="", flush=True)
         pieces: list[str] = []
-        for piece in assistant.think(line):
-            pieces.append(piece)
-            print(piece, end="", flush=True)
+        for clause in assistant.think(line):
+            print(("" if not pieces else " ") + clause, end="", flush=True)
+            pieces.append(clause)
         print()
-        assistant.remember(line, "".join(pieces))
+        assistant.remember(line, " ".join(pieces))
     return 0
 
 

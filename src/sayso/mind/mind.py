@@ -1,13 +1,15 @@
 """The mind decides, per utterance: the safety screen first, then a local skill when the intent is
 clear (no LLM call), else the LLM with the persona and the relevant memories in its prompt.
 
-Every reply is a stream of text. The AI disclosure opens each conversation (and comes back every
+Every reply is a stream of clauses (``sayso.speech.clauses``), so speech can start at the first
+one. The AI disclosure opens each conversation (and comes back every
 few hours); a break reminder closes a turn after a long session. What the LLM says is guarded so
-it never claims to be human.
+it never claims to be human; a barge-in stops the LLM within one token (``respond``'s ``cancel``).
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -25,7 +27,9 @@ from sayso.mind.skills.notes import Lists, NotesSkill
 from sayso.mind.skills.schedule import Schedule, ScheduleSkill
 from sayso.mind.text import is_nonsense, normal
 from sayso.mind.tools import skill_tools
+from sayso.speech.clauses import clauses
 from sayso.store.db import Database
+from sayso.streams import until
 
 MINOR_BREAK_MINUTES = 60.0
 MINOR_CONTEXT = "The user is a child: keep every reply suitable for a child, and gently avoid adult topics."
@@ -44,7 +48,7 @@ _SELF_DISCLOSING = ("safety:crisis", "safety:disclosure")  # these replies alrea
 @dataclass
 class Reply:
     """One reply: where it came from (e.g. "skill:timer", "memory:recall", "safety:crisis", "llm"),
-    its text as a stream, and an action for the caller to apply to how Sayso speaks."""
+    its text as a stream of clauses, and an action for the caller to apply to how Sayso speaks."""
 
     route: str
     pieces: Iterator[str]
@@ -53,7 +57,7 @@ class Reply:
     @property
     def text(self) -> str:
         """The whole reply (consumes the stream)."""
-        return "".join(self.pieces)
+        return " ".join(self.pieces)
 
 
 class Mind:
@@ -79,26 +83,27 @@ class Mind:
         self._skills = (ScheduleSkill(self.schedule, clock), NotesSkill(Lists(self.db, settings.user), clock))
         self.tools = skill_tools(self._skill, self.memory.context)
 
-    def respond(self, user_text: str, rate: float = 1.0) -> Reply:
-        """Decide how to answer ``user_text`` and return the reply (``rate``: the current speaking rate)."""
+    def respond(self, user_text: str, rate: float = 1.0, cancel: threading.Event | None = None) -> Reply:
+        """Decide how to answer ``user_text`` and return the reply (``rate``: the current speaking
+        rate; setting ``cancel`` stops the LLM at its next token)."""
         now = self.clock()
         disclose, rest = self.session.begin_turn(now)
-        reply = self._decide(user_text, now, rate)
+        reply = self._decide(user_text, now, rate, cancel or threading.Event())
         opening, closing = [], []
         if disclose:
             self.log.count("disclosure", now)
             if reply.route not in _SELF_DISCLOSING:
-                opening.append(self.settings.ai_disclosure.format(name=self.settings.assistant_name) + " ")
+                opening.append(self.settings.ai_disclosure.format(name=self.settings.assistant_name))
         if rest and not reply.route.startswith("safety:"):
             self.log.count("break_reminder", now)
-            closing.append(" " + BREAK_REMINDER)
-        return Reply(reply.route, _chain(opening, reply.pieces, closing), reply.action)
+            closing.append(BREAK_REMINDER)
+        return Reply(reply.route, _chain(clauses(opening), reply.pieces, clauses(closing)), reply.action)
 
     def due_announcements(self, now: float | None = None) -> list[str]:
         """What to say now for timers, alarms and reminders that are due (each said once)."""
         return self.schedule.due(self.clock() if now is None else now)
 
-    def _decide(self, user_text: str, now: float, rate: float) -> Reply:
+    def _decide(self, user_text: str, now: float, rate: float, cancel: threading.Event) -> Reply:
         if is_nonsense(user_text):
             return _said(SkillResult("empty", NOT_CAUGHT))
         text = normal(user_text)
@@ -112,7 +117,7 @@ class Mind:
             if found.route in _COUNTED:
                 self.log.count(_COUNTED[found.route], now)
             return _said(found)
-        return Reply("llm", self._chat(user_text))
+        return Reply("llm", self._chat(user_text, cancel))
 
     def _screen(self, text: str, now: float) -> SkillResult | None:
         found = safety.screen(text, self.minor)
@@ -147,7 +152,7 @@ class Mind:
                 return result
         return controls.clock(text, self.clock()) or calc.calculate(text)
 
-    def _chat(self, user_text: str) -> Iterator[str]:
+    def _chat(self, user_text: str, cancel: threading.Event) -> Iterator[str]:
         context = [MINOR_CONTEXT] if self.minor else []
         if self.memory.on:
             facts = self.memory.context(user_text)
@@ -155,8 +160,9 @@ class Mind:
         messages = self.conversation.messages_for(user_text, context)
         llm = self._llm()
         limit = self.settings.max_reply_tokens
-        pieces = llm.stream_with_tools(messages, limit, self.tools) if llm.calls_tools else llm.stream(messages, limit)
-        yield from safety.guard(pieces, self.minor, lambda: self.log.count("human_claim_blocked", self.clock()))
+        tokens = llm.stream_with_tools(messages, limit, self.tools) if llm.calls_tools else llm.stream(messages, limit)
+        said = clauses(until(cancel, tokens))
+        yield from safety.guard(said, self.minor, lambda: self.log.count("human_claim_blocked", self.clock()))
 
     def _break_seconds(self) -> float:
         minutes = self.settings.break_minutes
@@ -166,7 +172,7 @@ class Mind:
 
 
 def _said(result: SkillResult) -> Reply:
-    return Reply(result.route, iter([result.text]), result.action)
+    return Reply(result.route, clauses([result.text]), result.action)
 
 
 def _chain(*parts: Iterable[str]) -> Iterator[str]:

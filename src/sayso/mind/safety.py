@@ -114,10 +114,6 @@ _HUMAN_CLAIM = re.compile(
     r"|\bas a (?:human|person)\b|\bi(?:'m| am) (?:also )?alive\b|\bi have a (?:body|family|childhood)\b",
     re.IGNORECASE,
 )
-_BOUNDARY = re.compile(r"(?<=[.!?;:,—])\s+")
-"""Where the guard may release text: after a clause. A claim to be human is a run of words with
-no punctuation inside, so it never spans a boundary, and checking clause by clause catches what
-checking sentence by sentence did, while the first clause reaches speech sooner."""
 
 
 @dataclass(frozen=True)
@@ -167,18 +163,15 @@ MINOR_NOTED = "Thanks for telling me. I'll keep things suitable for you. What wo
 HUMAN_REPLACEMENT = "I'm an AI, not a person."
 
 
-def guard(pieces: Iterable[str], minor: bool, blocked: Callable[[], None] = lambda: None) -> Iterator[str]:
-    """Pass the LLM's text on clause by clause, replacing any claim to be human (and, for a minor,
-    any clause on adult topics); ``blocked`` is called for each claim replaced. Holding back one
-    clause costs little: speech is made clause by clause anyway."""
-    buffer = ""
-    for piece in pieces:
-        buffer += piece
-        *done, buffer = _BOUNDARY.split(buffer)
-        for clause in done:
-            yield _checked(clause, minor, blocked) + " "
-    if buffer.strip():
-        yield _checked(buffer, minor, blocked)
+def guard(clauses: Iterable[str], minor: bool, blocked: Callable[[], None] = lambda: None) -> Iterator[str]:
+    """Pass the LLM's clauses on, replacing any claim to be human (and, for a minor, any clause on
+    adult topics); ``blocked`` is called for each claim replaced.
+
+    Clauses (``sayso.speech.clauses``) end at punctuation, or before a joining word or a preposition
+    ("and", "which", "to", "for", ...). A claim is a run of words with none of these inside ("I'm a
+    real human being", "I am not an AI", "as a person"), so it never spans two clauses."""
+    for clause in clauses:
+        yield _checked(clause, minor, blocked)
 
 
 def _checked(clause: str, minor: bool, blocked: Callable[[], None]) -> str:

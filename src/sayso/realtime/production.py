@@ -1,4 +1,4 @@
-"""Producing a reply: LLM text cut into clauses, each spoken by TTS, all posted to the engine.
+"""Producing a reply: the reply's clauses, each spoken by TTS, all posted to the engine.
 
 Runs as one task per reply; the blocking work (the LLM's token stream, TTS) runs in worker
 threads and stops at its next item once the reply's ``cancel`` is set (a barge-in).
@@ -11,20 +11,19 @@ from collections.abc import Callable
 from sayso.realtime import events as ev
 from sayso.realtime.reply import Reply
 from sayso.realtime.turn import Assistant, TurnTimings
-from sayso.realtime.workers import in_thread, until
-from sayso.speech.clauses import clauses
+from sayso.realtime.workers import in_thread
 
 Post = Callable[[ev.Inbound], None]
 
 
 async def produce(reply: Reply, assistant: Assistant, post: Post, clock: Callable[[], float]) -> None:
-    """LLM -> clauses -> TTS for ``reply``: post each clause, its audio, then ``ReplyProduced``."""
+    """Clauses -> TTS for ``reply``: post each clause, its audio, then ``ReplyProduced``."""
     timings = TurnTimings()
     index = -1
     if reply.announcement:
         think = lambda: iter([reply.announcement])  # noqa: E731
     else:
-        think = lambda: clauses(until(reply.cancel, assistant.think(reply.user_text, timings)))  # noqa: E731
+        think = lambda: assistant.think(reply.user_text, timings, reply.cancel)  # noqa: E731
     async for clause in in_thread(think, reply.cancel):
         if reply.metrics.llm_first_token is None:
             reply.metrics.llm_first_token = timings.llm_first_token

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -13,7 +14,6 @@ from sayso.errors import EmptyAudio, VoiceRevoked
 from sayso.mind.dialogue import Conversation
 from sayso.mind.mind import Mind
 from sayso.realtime.models import Models
-from sayso.speech.clauses import clauses
 from sayso.voices.catalog import DEFAULT_VOICE, Voice, find_voice
 
 
@@ -73,12 +73,15 @@ class Assistant:
             raise EmptyAudio("No words could be made out in the recording; speak clearly and try again.")
         return text
 
-    def think(self, user_text: str, timings: TurnTimings | None = None) -> Iterator[str]:
-        """Stream the reply text to ``user_text``. The caller records the turn with ``remember``."""
+    def think(
+        self, user_text: str, timings: TurnTimings | None = None, cancel: threading.Event | None = None
+    ) -> Iterator[str]:
+        """Stream the reply to ``user_text`` clause by clause; setting ``cancel`` stops the LLM at
+        its next token. The caller records the turn with ``remember``."""
         timings = timings or TurnTimings()
         started = time.perf_counter()
         first = True
-        reply = self.mind.respond(user_text, self.speaking_rate)
+        reply = self.mind.respond(user_text, self.speaking_rate, cancel)
         if reply.action is not None:  # a skill changed how Sayso speaks: the new voice is used from the next turn
             self.voice = reply.action.voice or self.voice
             self.speaking_rate = reply.action.rate if reply.action.rate is not None else self.speaking_rate
@@ -100,7 +103,7 @@ class Assistant:
         ``since`` is when the user stopped speaking, for ``timings.first_audio``.
         """
         spoken: list[str] = []
-        for clause in clauses(self.think(user_text, timings)):
+        for clause in self.think(user_text, timings):
             tts_started = time.perf_counter()
             for text, pieces in groupby(self.spoken(clause), key=lambda said: said[0]):
                 parts = [piece for _, piece in pieces]

@@ -1,10 +1,10 @@
-"""Blocking inference off the event loop: iterate a blocking iterator in a thread, and stop it."""
+"""Blocking inference off the event loop: iterate a blocking iterator in a thread."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -14,25 +14,6 @@ _DONE = object()
 class _Failed:
     def __init__(self, error: BaseException) -> None:
         self.error = error
-
-
-def until(cancel: threading.Event, items: Iterable[T]) -> Iterator[T]:
-    """The items of ``items`` until ``cancel`` is set; ``items`` is then closed at once.
-
-    Wrapped around the LLM's token stream, this stops generation within one token of a barge-in,
-    not at the end of the clause being written (which could run for a second while the next
-    reply wants the model).
-    """
-    iterator = iter(items)
-    try:
-        for item in iterator:
-            if cancel.is_set():
-                return
-            yield item
-    finally:
-        close = getattr(iterator, "close", None)
-        if close is not None:
-            close()
 
 
 async def in_thread(make: Callable[[], Iterable[T]], cancel: threading.Event) -> AsyncIterator[T]:

@@ -24,10 +24,8 @@ import numpy as np
 from sayso.audio.frames import SAMPLE_RATE, Audio
 from sayso.audio.vad import FRAME_SAMPLES
 from sayso.errors import EmptyAudio, SaysoError
-from sayso.realtime.workers import until
 from sayso.server.backends import OUTPUT_RATE, pcm16
 from sayso.server.workspace import Workspace
-from sayso.speech.clauses import clauses
 
 log = logging.getLogger("sayso.server")
 
@@ -261,10 +259,12 @@ class AssistantSession:
             raise item
 
     def _produce(self, turn: Turn, put: Callable[[tuple[str, Any]], object]) -> None:
-        """Runs in a worker thread: LLM text, cut into clauses, each synthesised as it comes."""
-        pieces = clauses(until(turn.cancel, self.assistant.think(turn.user_text)))
+        """Runs in a worker thread: the reply clause by clause, each synthesised as it comes."""
+        pieces = self.assistant.think(turn.user_text, cancel=turn.cancel)
         try:
             for clause in pieces:
+                if turn.cancel.is_set():
+                    return
                 said = None
                 for text, audio in self.assistant.spoken(clause):
                     if turn.cancel.is_set():

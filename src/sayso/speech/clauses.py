@@ -1,9 +1,12 @@
 """Cut a stream of reply text into speakable clauses, so speech can start at the first one.
 
 Speech starts when the first clause is ready, so the first one is cut early: at a comma after
-``FIRST_SOFT_WORDS`` words, or, with no punctuation yet, before a joining word ("and", "but",
-"which", ...) once ``FIRST_JOIN_WORDS`` words have come. Later clauses are cut at sentence ends
-and at commas after ``MIN_SOFT_WORDS`` words, so the rest of the reply is not choppy.
+``FIRST_SOFT_WORDS`` words, or, with no punctuation yet, before a joining word or a preposition
+("and", "which", "to", "for", ...: ``PHRASE_STARTS``) once ``FIRST_JOIN_WORDS`` words have come
+("One of the best ways | to cook rice is..."). Each word of the first clause costs about 75 ms
+before the reply is heard (~30 ms of LLM tokens, ~45 ms of speech synthesis on a laptop CPU).
+Later clauses are cut at sentence ends and at commas after ``MIN_SOFT_WORDS`` words, so the rest
+of the reply is not choppy.
 """
 
 from __future__ import annotations
@@ -13,14 +16,19 @@ from collections.abc import Iterable, Iterator
 
 _SENTENCE_END = re.compile(r"[.!?;…]+[\"')\]]*\s")
 _SOFT_END = re.compile(r"[,:—–]\s")
-_JOIN = re.compile(r"\s(?=(?:and|but|or|so|because|which|while|when|if|though|although|since|until|where)\s)", re.I)
+_PHRASE_WORDS = (
+    "and but or so because which while when if though although since until where "
+    "to for with by of in on at from about into over under after before during through"
+)
+PHRASE_STARTS = frozenset(_PHRASE_WORDS.split())
+_PHRASE_START = re.compile(rf"\s(?=(?:{'|'.join(sorted(PHRASE_STARTS))})\s)", re.I)
 _MARKUP = re.compile(r"[*_#`~>|]+|\[(.*?)\]\(.*?\)")
 
 MIN_SOFT_WORDS = 6
 """A comma or colon ends a later clause only after this many words, so pieces are not too choppy."""
 FIRST_SOFT_WORDS = 2
 FIRST_JOIN_WORDS = 4
-"""The first clause may end at a comma after 2 words, or before a joining word after 4."""
+"""The first clause may end at a comma after 2 words, or before a joining word or preposition after 4."""
 
 
 def speakable(text: str) -> str:
@@ -54,7 +62,7 @@ def _cut_point(buffer: str, first: bool) -> int | None:
         if len(buffer[: soft.start()].split()) >= soft_words:
             return soft.end()
     if first:
-        for join in _JOIN.finditer(buffer):
+        for join in _PHRASE_START.finditer(buffer):
             if len(buffer[: join.start()].split()) >= FIRST_JOIN_WORDS:
                 return join.end()
     return None
