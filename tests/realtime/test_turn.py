@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import threading
+
 import pytest
 
 from sayso.audio.io import read_audio
@@ -97,3 +100,15 @@ def test_a_human_recording_gets_an_answer(models: Models) -> None:
     result = Assistant(models, find_voice("joe")).reply_to(read_audio(rec.path))
     assert "modern" in result.transcript.lower()
     assert result.reply.text and result.reply.audio
+
+
+@pytest.mark.parametrize("memory", ["on", "off"])
+def test_warming_loads_the_memory_embedder_in_the_background(
+    models: Models, monkeypatch: pytest.MonkeyPatch, memory: str
+) -> None:
+    """Left to the first turn, the embedder's ~4 s load held the first reply up."""
+    loaded = threading.Event()
+    monkeypatch.setattr("sayso.realtime.models.minilm", loaded.set)
+    monkeypatch.setattr(models, "settings", dataclasses.replace(models.settings, memory=memory))
+    models.warm(find_voice("joe"))
+    assert loaded.wait(10 if memory == "on" else 0.5) == (memory == "on")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -10,6 +11,7 @@ from typing import TypeVar
 
 from sayso.audio.vad import VAD, SileroVAD
 from sayso.config import Settings
+from sayso.mind.embed import minilm
 from sayso.mind.llm.base import LLM
 from sayso.speech.stt.base import STT
 from sayso.speech.tts import TTS, make_tts
@@ -72,7 +74,11 @@ class Models:
         return self._voices[voice.id]
 
     def warm(self, voice: Voice) -> float:
-        """Load every model a spoken turn needs; returns the seconds it took."""
+        """Load every model a spoken turn needs; returns the seconds it took.
+
+        The memory's sentence embedder (~4 s) then loads in the background: waiting for it would
+        push "ready" past 5 s, and left to the first turn it held the first reply up by 4.7 s.
+        """
         started = time.perf_counter()
         # The voice (its consent wrapper loads torch and the watermarker, the slowest part) loads
         # beside the others; the two sides share no lazily built attribute.
@@ -80,7 +86,10 @@ class Models:
             speaking = pool.submit(self.tts, voice)
             _ = (self.vad, self.stt, self.llm)
             speaking.result()
-        return time.perf_counter() - started
+        ready = time.perf_counter() - started
+        if self.settings.memory != "off":
+            threading.Thread(target=minilm, name="sayso-embedder", daemon=True).start()
+        return ready
 
     def _timed(self, name: str, build: Callable[[], T]) -> T:
         started = time.perf_counter()
