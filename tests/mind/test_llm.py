@@ -14,7 +14,7 @@ import pytest
 
 from sayso.errors import ServiceUnavailable
 from sayso.mind.llm.base import Message
-from sayso.mind.llm.llama import smollm2_model_path
+from sayso.mind.llm.llama import LlamaLLM, smollm2_model_path
 from sayso.mind.llm.openai import OpenAILLM, chat_url
 from sayso.realtime.models import Models
 
@@ -116,3 +116,28 @@ def test_server_error_status_is_a_clear_error(llama_server: str) -> None:
     llm = OpenAILLM(llama_server + "/nowhere", "smollm2")
     with pytest.raises(ServiceUnavailable, match="answered 404"):
         llm.complete(QUESTION, max_tokens=8)
+
+
+def test_dropping_old_turns_keeps_the_rest_of_the_history_in_the_cache(models: Models) -> None:
+    """The history moves up in the prompt when old turns are dropped; the cache moves with it."""
+    llm = models.llm
+    assert isinstance(llm, LlamaLLM)
+    persona = Message("system", "You are Sayso, a friendly voice assistant. Answer in one short sentence.")
+    turns = [
+        ("What is the capital of France?", "Paris is the capital of France, on the river Seine."),
+        ("What is the capital of Italy?", "Rome is the capital of Italy, a city of ancient ruins and fountains."),
+        ("What is the capital of Spain?", "Madrid is the capital of Spain, right in the middle of the country."),
+    ]
+    history = [
+        Message(role, text) for question, answer in turns for role, text in (("user", question), ("assistant", answer))
+    ]
+    question = Message("user", "And what is the capital of Germany?")
+    "".join(llm.stream([persona, *history, question], max_tokens=12))
+    kept = [persona, *history[2:], question]  # the oldest turn dropped
+    tokens = llm.prompt_tokens(kept)
+    llm._reuse_moved_history(tokens)
+    cached = llm._llama.input_ids[: llm._llama.n_tokens].tolist()
+    assert cached == tokens[: len(cached)] and len(cached) > len(tokens) - 20  # only the new question is left to read
+    moved = "".join(llm.stream(kept, max_tokens=12))
+    llm._llama.reset()
+    assert moved.split()[:3] == "".join(llm.stream(kept, max_tokens=12)).split()[:3]  # as if read afresh

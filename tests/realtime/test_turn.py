@@ -26,11 +26,10 @@ def test_a_turn_speaks_each_clause_and_records_history() -> None:
     assistant, llm, tts = assistant_with()
     result = assistant.reply_to(tone(1.0))
     assert result.transcript == "Capital of France?"
-    # the disclosure opens every conversation; its first clause is cut short, like a reply's
-    disclosure = ["Just so you know,", "I'm Sayso, an AI assistant, not a person."]
-    assert tts.spoken == [*disclosure, "Paris is the capital.", "It is lovely in spring."]
-    assert result.reply.text == " ".join(disclosure) + " Paris is the capital. It is lovely in spring."
-    assert len(result.reply.audio) == 4
+    disclosure = "Just so you know, I'm Sayso, an AI assistant, not a person."  # opens every conversation
+    assert tts.spoken == [disclosure, "Paris is the capital.", "It is lovely in spring."]
+    assert result.reply.text == disclosure + " Paris is the capital. It is lovely in spring."
+    assert len(result.reply.audio) == 3
     assert [m.role for m in assistant.conversation.history] == ["user", "assistant"]
     assert assistant.conversation.history[1].content == result.reply.text
     t = result.timings

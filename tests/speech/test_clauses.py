@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sayso.speech.clauses import clauses, speakable
+from sayso.speech.clauses import clauses, sentences, speakable
 
 
 def pieces(text: str, size: int = 3) -> list[str]:
@@ -53,3 +53,9 @@ def test_the_first_clause_is_cut_early_so_speech_starts_sooner() -> None:
 def test_empty_stream_gives_nothing() -> None:
     assert list(clauses([])) == []
     assert list(clauses(["  ", "**"])) == []
+
+
+def test_a_text_known_in_full_is_cut_at_its_sentences() -> None:
+    text = "Just so you know, I'm Sayso, an AI assistant. Ask me anything"
+    assert list(sentences(text)) == ["Just so you know, I'm Sayso, an AI assistant.", "Ask me anything"]
+    assert list(sentences("")) == []

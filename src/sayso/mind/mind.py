@@ -27,7 +27,7 @@ from sayso.mind.skills.notes import Lists, NotesSkill
 from sayso.mind.skills.schedule import Schedule, ScheduleSkill
 from sayso.mind.text import is_nonsense, normal
 from sayso.mind.tools import skill_tools
-from sayso.speech.clauses import clauses
+from sayso.speech.clauses import clauses, sentences
 from sayso.store.db import Database
 from sayso.streams import until
 
@@ -89,15 +89,15 @@ class Mind:
         now = self.clock()
         disclose, rest = self.session.begin_turn(now)
         reply = self._decide(user_text, now, rate, cancel or threading.Event())
-        opening, closing = [], []
+        opening, closing = "", ""
         if disclose:
             self.log.count("disclosure", now)
             if reply.route not in _SELF_DISCLOSING:
-                opening.append(self.settings.ai_disclosure.format(name=self.settings.assistant_name))
+                opening = self.settings.ai_disclosure.format(name=self.settings.assistant_name)
         if rest and not reply.route.startswith("safety:"):
             self.log.count("break_reminder", now)
-            closing.append(BREAK_REMINDER)
-        return Reply(reply.route, _chain(clauses(opening), reply.pieces, clauses(closing)), reply.action)
+            closing = BREAK_REMINDER
+        return Reply(reply.route, _chain(sentences(opening), reply.pieces, sentences(closing)), reply.action)
 
     def due_announcements(self, now: float | None = None) -> list[str]:
         """What to say now for timers, alarms and reminders that are due (each said once)."""
@@ -172,7 +172,7 @@ class Mind:
 
 
 def _said(result: SkillResult) -> Reply:
-    return Reply(result.route, clauses([result.text]), result.action)
+    return Reply(result.route, sentences(result.text), result.action)
 
 
 def _chain(*parts: Iterable[str]) -> Iterator[str]:

@@ -53,6 +53,12 @@ def clauses(pieces: Iterable[str]) -> Iterator[str]:
         yield tail
 
 
+def sentences(text: str) -> Iterator[str]:
+    """The clauses of a text known in full (a skill's answer, the AI disclosure): its sentences.
+    The first is not cut early, since no model is still writing it."""
+    return clauses([text + " "])
+
+
 def _cut_point(buffer: str, first: bool) -> int | None:
     match = _SENTENCE_END.search(buffer)
     if match:
