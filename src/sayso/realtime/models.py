@@ -77,7 +77,8 @@ class Models:
         """Load every model a spoken turn needs; returns the seconds it took.
 
         The memory's sentence embedder (~4 s) then loads in the background: waiting for it would
-        push "ready" past 5 s, and left to the first turn it held the first reply up by 4.7 s.
+        push "ready" past 5 s, and left to the first turn that needs it (a question about the user
+        is looked up in memory even with memory off) it held that reply up by 4.7 s.
         """
         started = time.perf_counter()
         # The voice (its consent wrapper loads torch and the watermarker, the slowest part) loads
@@ -87,8 +88,7 @@ class Models:
             _ = (self.vad, self.stt, self.llm)
             speaking.result()
         ready = time.perf_counter() - started
-        if self.settings.memory != "off":
-            threading.Thread(target=minilm, name="sayso-embedder", daemon=True).start()
+        threading.Thread(target=minilm, name="sayso-embedder", daemon=True).start()
         return ready
 
     def _timed(self, name: str, build: Callable[[], T]) -> T:
