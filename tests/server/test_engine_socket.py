@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
+import numpy as np
 import pytest
 from websockets.sync.client import ClientConnection
 
+from sayso.audio.frames import Audio
 from sayso.server.backends import OUTPUT_RATE
 from sayso.server.engine_session import SocketSink
 from sayso.testing import silence, tone
@@ -114,3 +116,15 @@ def _next_text(ws: ClientConnection) -> str:
     while isinstance(message := ws.recv(timeout=15), bytes):
         pass
     return message
+
+
+def test_a_segment_reported_played_in_full_counts_every_written_sample() -> None:
+    """Piper writes 22.05 kHz pieces, sent at 24 kHz: the client's count of what it received must
+    add up to everything written, or the engine waits for the rest of the reply for ever."""
+    sent: list[object] = []
+    sink = SocketSink(sent.append)
+    for length in (26_000, 9_999, 31_415, 12_345, 27_183, 5_001, 17_777):
+        sink.write(Audio(np.zeros(length, np.float32), 22_050))
+    received = sum(len(item) // 2 for item in sent if isinstance(item, bytes))
+    sink.report(1, received)
+    assert sink.played == 26_000 + 9_999 + 31_415 + 12_345 + 27_183 + 5_001 + 17_777

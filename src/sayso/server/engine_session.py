@@ -38,18 +38,19 @@ class SocketSink:
         self._send = send
         self.segment = 0
         self.open = False
-        self._rate = OUTPUT_RATE
         self._base = 0  # samples played in closed segments
-        self._written = 0  # samples written to the open segment (at self._rate)
+        self._written = 0  # samples written to the open segment (at the rate of the audio written)
+        self._sent = 0  # the same, as sent to the client (at OUTPUT_RATE)
         self._reported = 0  # samples of the open segment the client played (at OUTPUT_RATE)
 
     def write(self, audio: Audio) -> None:
         if not self.open:
-            self.segment, self.open, self._written, self._reported = self.segment + 1, True, 0, 0
+            self.segment, self.open, self._written, self._sent, self._reported = self.segment + 1, True, 0, 0, 0
             self._send({"type": "audio.start", "segment": self.segment, "rate": OUTPUT_RATE})
-        self._rate = audio.rate
+        pcm = pcm16(audio)
         self._written += len(audio.samples)
-        self._send(pcm16(audio))
+        self._sent += len(pcm) // 2
+        self._send(pcm)
 
     def clear(self) -> None:
         if self.open:
@@ -67,7 +68,12 @@ class SocketSink:
             self._reported = max(self._reported, played)
 
     def _segment_played(self) -> int:
-        return min(self._written, round(self._reported * self._rate / OUTPUT_RATE))
+        # in proportion to what was sent, not by the rate ratio: resampling each piece rounds its
+        # length, and a reply reported played in full must count as played in full (it was one
+        # sample short with Piper's 22.05 kHz, and the engine waited for that sample for ever)
+        if self._reported >= self._sent:
+            return self._written
+        return self._reported * self._written // self._sent
 
 
 class EngineSession:
