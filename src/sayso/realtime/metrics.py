@@ -5,7 +5,8 @@ All values are seconds on the engine's clock (wall time, or a virtual clock in t
 - ``end_of_turn``: end of the user's speech (last voiced frame) to the end of turn being decided.
 - ``stt_final``: how long the transcription that became the final transcript took. It starts
   after a short silence, before the endpoint is confirmed, so it overlaps ``end_of_turn``.
-- ``llm_first_token``: LLM call to its first text piece.
+- ``llm_first_token``: the mind asked for a reply to its first clause (the screen, skills, memory
+  lookup, the new prompt tokens and the clause's own; the name is kept for the server's clients).
 - ``tts_first_audio``: the first clause handed to TTS to its first audio.
 - ``voice_to_voice``: end of the user's speech to the first reply audio handed to the output.
 """
