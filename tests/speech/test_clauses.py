@@ -58,4 +58,5 @@ def test_empty_stream_gives_nothing() -> None:
 def test_a_text_known_in_full_is_cut_at_its_sentences() -> None:
     text = "Just so you know, I'm Sayso, an AI assistant. Ask me anything"
     assert list(sentences(text)) == ["Just so you know, I'm Sayso, an AI assistant.", "Ask me anything"]
+    assert list(sentences("Okay, I've set a timer for ten minutes")) == ["Okay, I've set a timer for ten minutes"]
     assert list(sentences("")) == []

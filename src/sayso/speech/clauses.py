@@ -37,10 +37,11 @@ def speakable(text: str) -> str:
     return " ".join(text.split())
 
 
-def clauses(pieces: Iterable[str]) -> Iterator[str]:
-    """Regroup streamed text pieces into clauses; the tail is flushed at the end."""
+def clauses(pieces: Iterable[str], early_first: bool = True) -> Iterator[str]:
+    """Regroup streamed text pieces into clauses; the tail is flushed at the end. With
+    ``early_first`` the first clause is cut early (see the module docstring)."""
     buffer = ""
-    first = True
+    first = early_first
     for piece in pieces:
         buffer += piece
         while (cut := _cut_point(buffer, first)) is not None:
@@ -54,9 +55,9 @@ def clauses(pieces: Iterable[str]) -> Iterator[str]:
 
 
 def sentences(text: str) -> Iterator[str]:
-    """The clauses of a text known in full (a skill's answer, the AI disclosure): its sentences.
-    The first is not cut early, since no model is still writing it."""
-    return clauses([text + " "])
+    """The clauses of a text known in full (a skill's answer, the AI disclosure): its sentences
+    (and long ones at a comma). The first is not cut early, since no model is still writing it."""
+    return clauses([text + " "], early_first=False)
 
 
 def _cut_point(buffer: str, first: bool) -> int | None:
