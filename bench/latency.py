@@ -31,6 +31,7 @@ from sayso.audio.frames import SAMPLE_RATE, Audio
 from sayso.audio.io import read_audio
 from sayso.audio.vad import FRAME_SAMPLES, speech_in
 from sayso.config import Settings
+from sayso.mind import embed
 from sayso.mind.llm.base import Message
 from sayso.realtime import events as ev
 from sayso.realtime.engine import Engine
@@ -187,6 +188,7 @@ def main() -> None:
     models = Models(settings)
     voice = find_voice(settings.voice)
     models.warm(voice)
+    embed.preload()  # as `sayso talk` does
     turns = questions(models, args.turns)
     cut_ins, vad_onsets = cut_in_clips(models)
     print(

@@ -4,12 +4,14 @@ per-user stores, and the `sayso memory` commands."""
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import pytest
 
 from sayso.cli import EXIT_ERROR, main
 from sayso.config import Settings, load_settings
+from sayso.mind import embed
 from sayso.mind.embed import minilm
 from sayso.mind.memory import MemoryStore, fact_in
 from sayso.mind.mind import Mind
@@ -115,3 +117,12 @@ def test_memory_commands(capsys: pytest.CaptureFixture[str]) -> None:
     assert "no memory number 999" in capsys.readouterr().err
     assert [m.text for m in store.all()] == ["I'm vegetarian"]  # a bad number deletes nothing
     assert main(["memory", "delete", "--all"]) == 0 and store.count() == 0
+
+
+def test_preload_loads_the_embedder_off_the_calling_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`sayso talk` and `chat` start the ~4 s load at once without waiting for it."""
+    loaders: list[threading.Thread] = []
+    done = threading.Event()
+    monkeypatch.setattr(embed, "minilm", lambda: (loaders.append(threading.current_thread()), done.set()))
+    embed.preload()
+    assert done.wait(10) and loaders[0] is not threading.current_thread()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 
 from sayso.audio.io import read_audio
@@ -98,11 +96,3 @@ def test_a_human_recording_gets_an_answer(models: Models) -> None:
     result = Assistant(models, find_voice("joe")).reply_to(read_audio(rec.path))
     assert "modern" in result.transcript.lower()
     assert result.reply.text and result.reply.audio
-
-
-def test_warming_loads_the_memory_embedder_in_the_background(models: Models, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Left to the first turn that needs it, the embedder's ~4 s load held that reply up."""
-    loaded = threading.Event()
-    monkeypatch.setattr("sayso.realtime.models.minilm", loaded.set)
-    models.warm(find_voice("joe"))
-    assert loaded.wait(10)

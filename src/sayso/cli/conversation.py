@@ -14,6 +14,7 @@ from sayso.audio.io import read_audio, write_audio
 from sayso.cli.common import Commands
 from sayso.config import Settings
 from sayso.errors import DeviceError
+from sayso.mind import embed
 from sayso.realtime import events as ev
 from sayso.realtime.engine import Engine
 from sayso.realtime.models import Models
@@ -49,6 +50,7 @@ def cmd_reply(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     assistant = Assistant(Models(settings), find_voice(settings.voice))
+    embed.preload()
     print(f"Chatting with {settings.assistant_name}, an AI assistant. Type 'quit' or press Ctrl-D to stop.")
     while (line := _prompt("you> ")) is not None:
         if not line:
@@ -66,6 +68,7 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_talk(args: argparse.Namespace, settings: Settings) -> int:
     models = Models(settings)
     assistant = Assistant(models, find_voice(settings.voice))
+    embed.preload()
     print(f"Talking with {settings.assistant_name}, an AI assistant, in the voice {assistant.voice.id}.")
     if not devices.has_device("input"):
         return _typed_talk(assistant, settings, devices.has_device("output"))

@@ -2,9 +2,9 @@
 clear (no LLM call), else the LLM with the persona and the relevant memories in its prompt.
 
 Every reply is a stream of clauses (``sayso.speech.clauses``), so speech can start at the first
-one. The AI disclosure opens each conversation (and comes back every
-few hours); a break reminder closes a turn after a long session. What the LLM says is guarded so
-it never claims to be human; a barge-in stops the LLM within one token (``respond``'s ``cancel``).
+one. The AI disclosure opens each conversation (and comes back every few hours); a break
+reminder closes a turn after a long session. What the LLM says is guarded so it never claims to
+be human; a barge-in stops the LLM within one token (``respond``'s ``cancel``).
 """
 
 from __future__ import annotations

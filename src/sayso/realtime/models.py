@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -11,7 +10,6 @@ from typing import TypeVar
 
 from sayso.audio.vad import VAD, SileroVAD
 from sayso.config import Settings
-from sayso.mind.embed import minilm
 from sayso.mind.llm.base import LLM
 from sayso.speech.stt.base import STT
 from sayso.speech.tts import TTS, make_tts
@@ -74,12 +72,7 @@ class Models:
         return self._voices[voice.id]
 
     def warm(self, voice: Voice) -> float:
-        """Load every model a spoken turn needs; returns the seconds it took.
-
-        The memory's sentence embedder (~4 s) then loads in the background: waiting for it would
-        push "ready" past 5 s, and left to the first turn that needs it (a question about the user
-        is looked up in memory even with memory off) it held that reply up by 4.7 s.
-        """
+        """Load every model a spoken turn needs; returns the seconds it took."""
         started = time.perf_counter()
         # The voice (its consent wrapper loads torch and the watermarker, the slowest part) loads
         # beside the others; the two sides share no lazily built attribute.
@@ -87,9 +80,7 @@ class Models:
             speaking = pool.submit(self.tts, voice)
             _ = (self.vad, self.stt, self.llm)
             speaking.result()
-        ready = time.perf_counter() - started
-        threading.Thread(target=minilm, name="sayso-embedder", daemon=True).start()
-        return ready
+        return time.perf_counter() - started
 
     def _timed(self, name: str, build: Callable[[], T]) -> T:
         started = time.perf_counter()

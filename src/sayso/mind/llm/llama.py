@@ -94,7 +94,7 @@ class LlamaLLM(LLM):
         shared prefix, then a run of ``tokens`` found later in the cache, moved up to follow it."""
         llama = self._llama
         cached = llama.input_ids[: llama.n_tokens].tolist()
-        shared = _common_prefix(cached, tokens)
+        shared = llama.longest_token_prefix(cached, tokens)
         probe = tokens[shared : shared + _MIN_MOVED_RUN]
         if shared == 0 or len(probe) < _MIN_MOVED_RUN:
             return
@@ -102,7 +102,7 @@ class LlamaLLM(LLM):
         if start < 0:
             return
         # at least the last prompt token is left to read: sampling needs its fresh logits
-        run = min(_common_prefix(cached[start:], tokens[shared:]), len(tokens) - shared - 1)
+        run = min(llama.longest_token_prefix(cached[start:], tokens[shared:]), len(tokens) - shared - 1)
         gap = start - shared
         ctx = llama._ctx
         if not ctx.kv_cache_seq_rm(-1, shared, start):
@@ -115,15 +115,6 @@ class LlamaLLM(LLM):
 
 _MIN_MOVED_RUN = 32
 """Tokens of the new prompt that must match in the cache before a run is moved (a turn or more)."""
-
-
-def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
-    n = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        n += 1
-    return n
 
 
 def _find(haystack: list[int], needle: list[int], start: int) -> int:

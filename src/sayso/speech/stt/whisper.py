@@ -166,7 +166,7 @@ def _without_repeats(text: str) -> str:
     "" if its words loop (five words or more, fewer than half of them different)."""
     kept: list[str] = []
     for sentence in _SENTENCE_END.split(text.strip()):
-        if sentence.lower() in (k.lower() for k in kept):
+        if sentence.lower() in {k.lower() for k in kept}:
             break
         kept.append(sentence)
     words = " ".join(kept).lower().split()
