@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -56,6 +57,10 @@ class FakeLLM(LLM):
     def __init__(self, reply: str = "Hello there. How can I help you today?") -> None:
         self.reply = reply
         self.calls: list[list[Message]] = []
+        self.prefilled: list[list[Message]] = []
+
+    def prefill(self, messages: Sequence[Message], stop: threading.Event) -> None:
+        self.prefilled.append(list(messages))
 
     def stream(self, messages: Sequence[Message], max_tokens: int) -> Iterator[str]:
         self.calls.append(list(messages))

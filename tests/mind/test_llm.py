@@ -141,3 +141,38 @@ def test_dropping_old_turns_keeps_the_rest_of_the_history_in_the_cache(models: M
     moved = "".join(llm.stream(kept, max_tokens=12))
     llm._llama.reset()
     assert moved.split()[:3] == "".join(llm.stream(kept, max_tokens=12)).split()[:3]  # as if read afresh
+
+
+def test_prefill_reads_the_users_words_so_far_and_the_reply_starts_after_them(models: Models) -> None:
+    llm = models.llm
+    assert isinstance(llm, LlamaLLM)
+    persona = Message("system", "You are Sayso, a friendly voice assistant. Answer in one short sentence.")
+    so_far = [persona, Message("user", "What is the capital")]
+    final = [persona, Message("user", "What is the capital of France?")]
+    llm._llama.reset()
+    llm.prefill(so_far, threading.Event())
+    cached = llm._llama.input_ids[: llm._llama.n_tokens].tolist()
+    tokens = llm.prompt_tokens(final)
+    assert cached == tokens[: len(cached)]  # the final prompt's start: nothing of the template's tail
+    assert len(tokens) - len(cached) <= 12  # what is left: "of France?" and the assistant's header
+    read_ahead = "".join(llm.stream(final, max_tokens=12))
+    llm._llama.reset()
+    assert read_ahead == "".join(llm.stream(final, max_tokens=12))  # as if read afresh
+
+
+def test_prefill_gives_way_when_stopped_or_a_reply_waits(models: Models) -> None:
+    llm = models.llm
+    assert isinstance(llm, LlamaLLM)
+    long_turn = [Message("system", "You are Sayso."), Message("user", "Tell me about " + "the sea and " * 20)]
+    llm._llama.reset()
+    stop = threading.Event()
+    stop.set()
+    llm.prefill(long_turn, stop)
+    assert llm._llama.n_tokens == 0  # stopped before reading anything
+    llm._llama.reset()
+    llm._wanted.set()  # as a stream waiting for the model does
+    try:
+        llm.prefill(long_turn, threading.Event())
+    finally:
+        llm._wanted.clear()
+    assert llm._llama.n_tokens == 0

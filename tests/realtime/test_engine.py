@@ -101,6 +101,18 @@ def test_partial_transcripts_arrive_while_the_user_speaks() -> None:
     assert llm.calls[0][-1].content == finals[0]
 
 
+def test_the_llm_reads_the_users_words_ahead_while_they_speak_and_the_history_after_a_reply() -> None:
+    timeline = Timeline([(0.0, 2.4, "I would like to hear about the weather in Lisbon")], length=16.0)
+    engine, _, llm = converse(timeline, reply="It is sunny.")  # played to the end, AI disclosure first
+    final = llm.calls[0][-1].content
+    ahead = [messages[-1].content for messages in llm.prefilled]
+    partial = [text for text in ahead if text and text != final]
+    assert partial and all(final.startswith(text) for text in partial)  # the words so far, as they came
+    # once the reply has been heard, the next prompt's start (the history) is read while idle
+    history = engine.assistant.conversation.history
+    assert ahead[-1] == "" and llm.prefilled[-1][1:-1] == history
+
+
 def test_a_trailing_and_waits_for_the_rest_of_the_thought() -> None:
     timeline = Timeline([(0.0, 1.0, "I need eggs and"), (1.8, 2.6, "some milk")], length=5.0)
     _, seen, llm = converse(timeline)

@@ -19,7 +19,7 @@ from sayso.mind import safety
 from sayso.mind.companion import MAX_DISCLOSURE_HOURS, SafeguardLog, Session
 from sayso.mind.dialogue import Conversation
 from sayso.mind.embed import Embedder, minilm
-from sayso.mind.llm.base import LLM
+from sayso.mind.llm.base import LLM, Message
 from sayso.mind.memory import MemoryStore
 from sayso.mind.recall import MemorySkill
 from sayso.mind.skills import Action, SkillResult, calc, controls
@@ -152,12 +152,21 @@ class Mind:
                 return result
         return controls.clock(text, self.clock()) or calc.calculate(text)
 
-    def _chat(self, user_text: str, cancel: threading.Event) -> Iterator[str]:
+    def prefill(self, user_text_so_far: str, stop: threading.Event) -> None:
+        """Let the LLM read the prompt of a reply to what the user has said so far (``""``: only the
+        history), while they are still speaking; the reply then reads only what follows. Setting
+        ``stop`` ends it early."""
+        self._llm().prefill(self._messages(user_text_so_far), stop)
+
+    def _messages(self, user_text: str) -> list[Message]:
         context = [MINOR_CONTEXT] if self.minor else []
-        if self.memory.on:
+        if self.memory.on and user_text:
             facts = self.memory.context(user_text)
             context += [f"What the user has told you: {'; '.join(facts)}."] if facts else []
-        messages = self.conversation.messages_for(user_text, context)
+        return self.conversation.messages_for(user_text, context)
+
+    def _chat(self, user_text: str, cancel: threading.Event) -> Iterator[str]:
+        messages = self._messages(user_text)
         llm = self._llm()
         limit = self.settings.max_reply_tokens
         tokens = llm.stream_with_tools(messages, limit, self.tools) if llm.calls_tools else llm.stream(messages, limit)

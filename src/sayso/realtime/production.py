@@ -11,7 +11,7 @@ from collections.abc import Callable
 from sayso.realtime import events as ev
 from sayso.realtime.reply import Reply
 from sayso.realtime.turn import Assistant, TurnTimings
-from sayso.realtime.workers import in_thread
+from sayso.realtime.workers import background_after_first, in_thread
 
 Post = Callable[[ev.Inbound], None]
 
@@ -23,7 +23,7 @@ async def produce(reply: Reply, assistant: Assistant, post: Post, clock: Callabl
     if reply.announcement:
         think = lambda: iter([reply.announcement])  # noqa: E731
     else:
-        think = lambda: assistant.think(reply.user_text, timings, reply.cancel)  # noqa: E731
+        think = lambda: background_after_first(assistant.think(reply.user_text, timings, reply.cancel))  # noqa: E731
     async for clause in in_thread(think, reply.cancel):
         if reply.metrics.llm_first_token is None:
             reply.metrics.llm_first_token = timings.llm_first_token

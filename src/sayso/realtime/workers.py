@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import sys
 import threading
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from typing import TypeVar
 
 T = TypeVar("T")
 _DONE = object()
+LATER_ITEMS_NICENESS = 10
+"""How much lower the CPU priority of a reply's LLM is once its first clause is out (``background_after_first``)."""
 
 
 class _Failed:
@@ -54,3 +59,35 @@ async def in_thread(make: Callable[[], Iterable[T]], cancel: threading.Event) ->
             yield item  # type: ignore[misc]
     finally:
         stop.set()
+
+
+def background_after_first(items: Iterable[T], niceness: int = LATER_ITEMS_NICENESS) -> Iterator[T]:
+    """The items of ``items``; after the first, the thread iterating them runs at lower CPU priority.
+
+    A reply's LLM keeps writing while TTS speaks its first clause, and on two cores they compete:
+    the first audio waits on a CPU the next clause does not need yet (the first clause plays for a
+    second or more). Lowering the LLM thread's priority once the first clause is out lets TTS go
+    first and the LLM use what is left. Linux only (per-thread niceness); elsewhere a no-op. The
+    thread is the reply's own worker (``in_thread``), so the change ends with it.
+    """
+    iterator = iter(items)
+    first = True
+    try:
+        for item in iterator:
+            yield item
+            if first:
+                first = False
+                _lower_priority(niceness)
+    finally:
+        close = getattr(iterator, "close", None)
+        if close is not None:
+            close()
+
+
+def _lower_priority(niceness: int) -> None:
+    """Lower the calling thread's CPU priority by ``niceness`` (Linux; a no-op where not possible)."""
+    if sys.platform != "linux":
+        return
+    thread = threading.get_native_id()
+    with contextlib.suppress(OSError):  # not allowed here: carry on at the same priority
+        os.setpriority(os.PRIO_PROCESS, thread, os.getpriority(os.PRIO_PROCESS, thread) + niceness)

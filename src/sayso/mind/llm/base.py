@@ -6,6 +6,7 @@ A backend that can call functions (an OpenAI-compatible server) also overrides
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -58,6 +59,14 @@ class LLM(ABC):
 
         This default has no function calling and simply streams the plain reply."""
         return self.stream(messages, max_tokens)
+
+    def prefill(self, messages: Sequence[Message], stop: threading.Event) -> None:
+        """Read ``messages`` ahead of time, up to the end of the last one's content, so that a
+        ``stream`` of a prompt that starts the same way begins after them (the user's words so far,
+        read while they are still speaking). Stops soon once ``stop`` is set or a ``stream`` waits.
+
+        This default does nothing (a remote server keeps its own cache)."""
+        return None
 
     def complete(self, messages: Sequence[Message], max_tokens: int) -> str:
         """The whole reply at once."""
