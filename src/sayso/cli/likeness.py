@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import json
-import sys
 from dataclasses import asdict
 from pathlib import Path
 
@@ -14,7 +12,7 @@ import numpy as np
 from sayso.audio.io import read_audio
 from sayso.cli.common import Commands
 from sayso.config import Settings
-from sayso.errors import EmptyAudio, InputError, SpeechTooShort
+from sayso.errors import EmptyAudio, SpeechTooShort
 from sayso.voices.embedding import ResemblyzerEmbedder, VoicePrint
 from sayso.voices.guard import LikenessVerdict
 from sayso.voices.likeness import (
@@ -27,9 +25,10 @@ from sayso.voices.likeness import (
 )
 from sayso.voices.likeness.calibration import SAME_PERSON_FMR, Calibration
 from sayso.voices.likeness.evaluate import calibrate_prints, read_manifest
-from sayso.voices.likeness.guard import MIN_REFERENCE_SECONDS, Guard
+from sayso.voices.likeness.guard import MIN_REFERENCE_SECONDS
+from sayso.voices.likeness.pairs import check_output, embed_files, read_pairs, score_pairs, write_scored
 from sayso.voices.likeness.plot import plot_det
-from sayso.voices.likeness.variants import enrolment_vectors, variant_prints
+from sayso.voices.likeness.variants import variant_prints
 
 
 def register(commands: Commands) -> None:
@@ -111,54 +110,14 @@ def verdict_json(file: str, verdict: LikenessVerdict, calibration: Calibration) 
 
 
 def cmd_score(args: argparse.Namespace, settings: Settings) -> int:
-    rows, columns = _read_pairs(args.pairs)
+    pairs = read_pairs(args.pairs)
+    check_output(args.output)
     guard = load_guard(settings)
-    enrol_files = sorted({f for row in rows for f in row["enroll"].split("|")})
-    prints = _embed_all(guard, sorted(set(enrol_files) | {row["test"] for row in rows}), settings)
-    # Enrolments are scored as the registry stores them: the voice and its variants.
-    variants = {f: variant_prints(guard.embedder, read_audio(f, settings.max_input_seconds)) for f in enrol_files}
-    enrolments: dict[str, np.ndarray] = {}
-    with args.output.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=[*columns, "score"], delimiter="\t", lineterminator="\n")
-        writer.writeheader()
-        for row in rows:
-            files = row["enroll"].split("|")
-            if row["enroll"] not in enrolments:
-                vectors = enrolment_vectors([prints[f] for f in files], [variants[f] for f in files])
-                enrolments[row["enroll"]] = np.stack(list(vectors.values()))
-            writer.writerow({**row, "score": f"{guard.score(enrolments[row['enroll']], prints[row['test']]):.5f}"})
-    print(f"Scored {len(rows)} pairs ({len(prints)} distinct files) into {args.output}.")
+    files = pairs.files()
+    prints = embed_files(files, lambda name: guard.embedder.voiceprint(read_audio(name, settings.max_input_seconds)))
+    write_scored(args.output, pairs, score_pairs(pairs, prints, guard.score))
+    print(f"Scored {len(pairs.rows)} pairs ({len(files)} distinct files) into {args.output}.")
     return 0
-
-
-def _read_pairs(path: Path) -> tuple[list[dict[str, str]], list[str]]:
-    if not path.is_file():
-        raise InputError(f"There is no pairs file at {path}; check the path.")
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle, delimiter="\t")
-        columns = list(reader.fieldnames or [])
-        if not {"enroll", "test"} <= set(columns):
-            raise InputError(f"{path} needs a tab-separated header with the columns enroll and test.")
-        rows = [dict(row) for row in reader]
-    if any(not row.get("enroll") or not row.get("test") for row in rows):
-        raise InputError(f"{path} has a row with an empty enroll or test cell; fill or remove it.")
-    return rows, columns
-
-
-def _files(row: dict[str, str]) -> list[str]:
-    return [*row["enroll"].split("|"), row["test"]]
-
-
-def _embed_all(guard: Guard, files: list[str], settings: Settings) -> dict[str, VoicePrint]:
-    prints = {}
-    for count, name in enumerate(files, 1):
-        try:
-            prints[name] = guard.embedder.voiceprint(read_audio(name, settings.max_input_seconds))
-        except EmptyAudio as error:
-            raise EmptyAudio(f"{name} holds no speech; remove its pairs or replace the file.") from error
-        if count % 200 == 0:
-            print(f"embedded {count}/{len(files)} files", file=sys.stderr)
-    return prints
 
 
 def cmd_calibrate(args: argparse.Namespace, settings: Settings) -> int:
