@@ -59,6 +59,25 @@ def test_protect_list_check_and_remove(capsys: pytest.CaptureFixture[str]) -> No
     assert json.loads(run(capsys, "check", vctk("p226")[0])[1])["allowed"] is True
 
 
+def test_check_reports_a_short_clips_false_match_rate_from_its_length_band(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    run(capsys, "protect", "Pat Doe", *vctk("p225")[:3])
+    clip = read_audio(vctk("p226")[0]).resampled(16_000)
+    short = write_audio(tmp_path / "short.wav", Audio(clip.samples[8_000:48_000], 16_000))  # 2.5 s, ~2 s of speech
+    code, out, _ = run(capsys, "check", str(short))
+    verdict = json.loads(out)
+    assert code == 0 and verdict["length_band"].startswith("up to") and verdict["speech_seconds"] <= 3.9
+    # The sound-alike threshold of a short clip's band is set at 1 % false matches among clips that
+    # short; scored against full-length impostors (as before) the same threshold read 0.5-0.8 %.
+    assert verdict["false_match_rate"]["sound_alike"] == pytest.approx(0.01, abs=0.001)
+    assert verdict["false_match_rate"]["same_person"] == pytest.approx(0.001, abs=0.0005)
+    nearest = verdict["nearest"][0]
+    assert nearest["name"] == "Pat Doe" and 0.01 < nearest["false_match_rate"] <= 1.0
+    assert run(capsys, "remove", "Pat Doe")[0] == 0
+    assert "No one is protected" in run(capsys, "list")[1]
+
+
 def test_score_keeps_every_column_and_adds_a_score(
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,

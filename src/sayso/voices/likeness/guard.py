@@ -139,7 +139,7 @@ class Guard:
             nearest=nearest,
             same_person_threshold=same,
             sound_alike_threshold=alike,
-            false_match_rate=self.calibration.fmr_at(alike),
+            false_match_rate=self.calibration.fmr_at(alike, voiceprint.speech_seconds),
             speech_seconds=voiceprint.speech_seconds,
             method=self.calibration.method,
         )
@@ -180,7 +180,7 @@ class Guard:
                 if scores[i] >= alike
                 else "below threshold",
                 cosine=float(cosines[i]),
-                false_match_rate=self.calibration.fmr_at(float(scores[i])),
+                false_match_rate=self.calibration.fmr_at(float(scores[i]), voiceprint.speech_seconds),
             )
             for i in order
         )
@@ -198,7 +198,7 @@ class Guard:
             f"under the sound-alike threshold {alike:.2f}): the voice may have drifted into someone else",
             same_person_threshold=same,
             sound_alike_threshold=alike,
-            false_match_rate=self.calibration.fmr_at(alike),
+            false_match_rate=self.calibration.fmr_at(alike, voiceprint.speech_seconds),
             speech_seconds=voiceprint.speech_seconds,
             method=self.calibration.method,
         )
