@@ -6,27 +6,37 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 import pytest
 import soundfile as sf
 
 from sayso.audio.frames import Audio
-from sayso.audio.io import read_audio
+from sayso.audio.io import read_audio, write_audio
 from sayso.audio.vad import SileroVAD
+from sayso.cli import main
 from sayso.config import Settings
+from sayso.errors import VoiceRevoked
 from sayso.realtime.turn import Assistant
+from sayso.speech.tts import TTS, make_tts
 from sayso.speech.tts.http import HTTPTTS
 from sayso.store.db import Database
 from sayso.testing import FakeLLM, FakeSTT, FakeTTS, FakeVAD, fake_models, tone
-from sayso.voices.catalog import Voice, VoiceStore, find_voice
+from sayso.voices.catalog import SYNTHETIC_FALLBACK, Voice, VoiceStore, find_voice
 from sayso.voices.consent import Checks, Scope
 from sayso.voices.embedding import ResemblyzerEmbedder
-from sayso.voices.likeness import likeness_dir, load_calibration, load_cohort
+from sayso.voices.likeness import likeness_dir, load_calibration, load_cohort, load_guard
 from sayso.voices.likeness.guard import Guard
 from sayso.voices.likeness.registry import Registry
+from sayso.voices.screening import SCREEN_TEXT, screen_voices
 from sayso.voices.speaker import ConsentedTTS, VoiceServices
 from tests.speechdata import recordings
+
+DOUBLE_SAYS = (
+    "I grew up by the sea, and every summer we sailed to the islands with my uncle.",
+    "The best bread in town comes from the small bakery on the corner of the market square.",
+)
 
 
 @pytest.fixture(scope="module")
@@ -105,3 +115,61 @@ def test_a_lent_voice_drifting_into_someone_else_is_blocked_and_the_conversation
     assert block["voice_id"] == voice.id and "own enrolment" in block["reason"]
     spoken_in_lent = [e for e in services.ledger.entries("utterance") if e.body["voice_id"] == voice.id]
     assert len(spoken_in_lent) == played  # the first turn's clauses; the drifted audio never played
+
+
+@pytest.fixture(scope="module")
+def piper_joe() -> TTS:
+    return make_tts("piper", {})
+
+
+def test_protecting_someone_who_sounds_like_joe_blocks_joe_and_conversations_fall_back(
+    services: VoiceServices,
+    embedder: ResemblyzerEmbedder,
+    piper_joe: TTS,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setattr("sayso.voices.embedding.ResemblyzerEmbedder", lambda: embedder)  # one load, still real
+    double = [  # someone who sounds just like joe: here, joe himself
+        write_audio(tmp_path / f"double-{i}.wav", piper_joe.synthesize(text)) for i, text in enumerate(DOUBLE_SAYS)
+    ]
+    assert main(["likeness", "protect", "Joe Double", *map(str, double)]) == 0
+    out = capsys.readouterr().out
+    assert "Blocked the voice 'joe': it sounds like Joe Double" in out and "espeak" not in out
+    with pytest.raises(VoiceRevoked, match="blocked"):
+        find_voice("joe", services.store)
+    block = services.ledger.entries("block")[-1].body
+    assert block["voice_id"] == "joe" and "Joe Double" in block["reason"]
+
+    settings = Settings(home=str(services.data_dir))
+    models = fake_models(settings, vad=FakeVAD(), stt=FakeSTT("hi"), llm=FakeLLM("One. Two."))
+    services.guard = load_guard(settings)
+    models.__dict__["voice_services"] = services  # real TTS engines, behind the real guard
+    assistant = Assistant(models, find_voice("joe"))  # a conversation set up in joe before the block was known
+    result = assistant.reply_to(tone(1.0))
+    assert assistant.voice.id == SYNTHETIC_FALLBACK and assistant.voice.imitates_no_one
+    assert "synthetic voice" in result.reply.clauses[0] and result.reply.clauses[-2:] == ["One.", "Two."]
+    assert all(audio.duration > 0.3 for audio in result.reply.audio)  # eSpeak spoke every clause
+    assert {e.body["voice_id"] for e in services.ledger.entries("utterance")} == {SYNTHETIC_FALLBACK}
+
+
+def test_a_lent_voice_that_sounds_like_a_newly_protected_person_is_blocked(
+    services: VoiceServices,
+    guard: Guard,
+    embedder: ResemblyzerEmbedder,
+    vctk: dict[str, list[Audio]],
+    piper_joe: TTS,
+) -> None:
+    joe_says = piper_joe.synthesize(SCREEN_TEXT)
+    speak = lambda voice: joe_says  # noqa: E731 (the one preset modelled on a person, synthesised once)
+    voice = lend(services, embedder, vctk["p226"][:3], vctk["p226"][3])
+    guard.protect("Sam's sister", vctk["p228"][:2])
+    assert screen_voices(services, guard, speak) == []  # no voice sounds like p228: nothing blocked
+    guard.protect("Sam himself", vctk["p226"][4:6])
+    blocked = screen_voices(services, guard, speak)
+    assert [item.voice.id for item in blocked] == [voice.id]  # joe, screened too, sounds like neither
+    stored = services.store.get(voice.id)
+    assert stored is not None and stored.status == "blocked" and "Sam himself" in stored.reason
+    assert find_voice("joe", services.store).status == "active"
+    assert screen_voices(services, guard, speak) == []  # a blocked voice is not screened, nor blocked, again

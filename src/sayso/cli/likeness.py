@@ -29,6 +29,8 @@ from sayso.voices.likeness.guard import MIN_REFERENCE_SECONDS
 from sayso.voices.likeness.pairs import check_output, embed_files, read_pairs, score_pairs, write_scored
 from sayso.voices.likeness.plot import plot_det
 from sayso.voices.likeness.variants import variant_prints
+from sayso.voices.screening import screen_voices
+from sayso.voices.speaker import VoiceServices
 
 
 def register(commands: Commands) -> None:
@@ -55,11 +57,18 @@ def register(commands: Commands) -> None:
 
 def cmd_protect(args: argparse.Namespace, settings: Settings) -> int:
     audio = [read_audio(path, settings.max_input_seconds) for path in args.files]
-    person = load_guard(settings).protect(args.name, audio, [str(path) for path in args.files])
+    guard = load_guard(settings)
+    person = guard.protect(args.name, audio, [str(path) for path in args.files])
     print(
         f"Protected {person.name} (id {person.id}) from {person.files} recording(s), {person.speech_seconds:.1f} s "
         "of speech; only voice embeddings (the voice and disguised variants of it) are kept, not the audio."
     )
+    blocked = screen_voices(VoiceServices(settings.data_dir, guard), guard)
+    for item in blocked:
+        top = item.verdict.matches[0]
+        print(f"Blocked the voice {item.voice.id!r}: it sounds like {top.name} ({top.level}, score {top.score:.2f}).")
+    if not blocked:
+        print("No voice Sayso speaks in sounds like them.")
     return 0
 
 
