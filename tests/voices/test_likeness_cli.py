@@ -48,6 +48,7 @@ def vctk(speaker: str) -> list[str]:
 def test_protect_list_check_and_remove(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "protect", "Pat Doe", *vctk("p225")[:3])
     assert code == 0 and "Pat Doe" in out and "not the audio" in out
+    assert "No voice Sayso speaks in sounds like them" in out  # the voices were screened: none is like Pat
     assert "Pat Doe" in run(capsys, "list")[1]
     code, out, _ = run(capsys, "check", vctk("p225")[5])
     verdict = json.loads(out)
@@ -142,6 +143,9 @@ def test_bad_input_gives_one_clear_sentence(capsys: pytest.CaptureFixture[str], 
     pairs = tmp_path / "pairs.tsv"
     pairs.write_text("a\tb\nx\ty\n")
     assert_clear_error(*run(capsys, "score", str(pairs), "-o", str(tmp_path / "o.tsv"))[::2], "enroll and test")
+    missing = str(tmp_path / "missing.tsv")
+    assert_clear_error(*run(capsys, "calibrate", missing)[::2], "There is no manifest at")
+    assert_clear_error(*run(capsys, "calibrate", str(pairs))[::2], "columns path and speaker")
     assert "No one is protected" in run(capsys, "list")[1]
 
 
