@@ -177,14 +177,14 @@ def utterance_cost(embedder: ResemblyzerEmbedder, recs: Sequence[Recording]) -> 
     guard = Guard(Registry(registry.db, folder / "likeness"), embedder, load_calibration(None), load_cohort(None))
     clauses = [read_audio(r.path).resampled(16_000) for r in recs[:20]]
     clauses = [Audio(a.samples[: 2 * 16_000], 16_000) for a in clauses]
-    guard.set_voice_reference("v", embedder.embed(clauses[0]))
+    reference = embedder.embed(clauses[0])
     embed_only, checks = [], []
     for clause in clauses:
         started = time.perf_counter()
         embedder.voiceprint(clause)
         embed_only.append(time.perf_counter() - started)
         started = time.perf_counter()
-        guard.check_utterance(clause, "v")
+        guard.check_utterance(clause, "v", reference)
         checks.append(time.perf_counter() - started)
     print(
         f"\ncheck_utterance on 2 s clauses, {len(registry.people()):,} protected voices ({guard.registry.index.kind})"

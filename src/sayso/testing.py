@@ -284,7 +284,7 @@ class FakeGuard:
             return LikenessVerdict(False, f"sounds like {self.refuse_enrolment}", (match,))
         return LikenessVerdict(True, "no protected voice is close")
 
-    def check_utterance(self, audio: Audio, voice_id: str) -> LikenessVerdict:
+    def check_utterance(self, audio: Audio, voice_id: str, reference: np.ndarray | None = None) -> LikenessVerdict:
         self.utterances.append(voice_id)
         if voice_id in self.refuse_voices:
             return LikenessVerdict(False, "sounds like a protected person")

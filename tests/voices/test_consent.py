@@ -6,6 +6,7 @@ Piper's joe plays the person lending their voice; eSpeak plays someone else.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -93,11 +94,17 @@ def test_the_owner_lends_and_then_revokes_their_voice(
     with pytest.raises(ConsentRefused, match="already used"):
         services.consents.finish_lending(session.id, samples, joe.synthesize(session.statement), checks, "http", HTTP)
 
+    reference = Path(voice.params["reference"])
+    stored = services.store.get(voice.id)
+    assert reference.is_file() and stored is not None and stored.voiceprint is not None
+
     revocation = services.consents.start_revocation(voice.id)
     services.consents.finish_revocation(revocation.id, joe.synthesize(revocation.statement), checks)
     with pytest.raises(VoiceRevoked, match="revoked by its owner"):
         find_voice(voice.id, services.store)
     assert services.ledger.verify() == 2
+    revoked = services.store.get(voice.id)  # the record stays; the voice's audio and voiceprint go
+    assert revoked is not None and revoked.voiceprint is None and not reference.exists()
 
 
 def refusal(services: VoiceServices, session: Session, samples: list[Audio], consent: Audio, checks: Checks) -> str:
@@ -184,6 +191,7 @@ def test_only_the_owner_or_an_admin_revokes(
     services.consents.revoke_as_admin(voice.id, "the owner asked by email")
     with pytest.raises(VoiceRevoked, match="administrator"):
         find_voice(voice.id, services.store)
+    assert not Path(voice.params["reference"]).exists()
     with pytest.raises(ConsentRefused, match="already revoked"):
         services.consents.revoke_as_admin(voice.id, "")
     with pytest.raises(UnknownVoice, match="presets cannot be revoked"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -55,7 +56,28 @@ def test_calibration_rates_bands_and_file_round_trip(tmp_path: Path) -> None:
     assert calibration.fmr_at(calibration.sound_alike) == pytest.approx(0.01, abs=0.002)
     assert calibration.fmr_at(0.0) == 1.0
     loaded = Calibration.load(calibration.save(tmp_path / "c.json"))
-    assert loaded == calibration
+    assert loaded == calibration and loaded.bands[0].impostor_quantiles == calibration.bands[0].impostor_quantiles
+
+
+def test_a_short_tests_false_match_rate_comes_from_its_own_bands_impostors(tmp_path: Path) -> None:
+    rng = np.random.default_rng(8)
+    full = (rng.normal(0.85, 0.05, 500), rng.normal(0.55, 0.05, 5000))
+    short = (rng.normal(0.8, 0.06, 500), rng.normal(0.55, 0.1, 5000))  # short tests: impostors spread wider
+    calibration = calibrate("raw", full, {1.6: short}, "test")
+    band = calibration.bands[0]
+    assert calibration.fmr_at(band.sound_alike, 1.2) == pytest.approx(0.01, abs=0.002)
+    assert calibration.fmr_at(band.same_person, 1.2) == pytest.approx(0.001, abs=0.001)
+    assert calibration.fmr_at(band.sound_alike, 1.2) > 2 * (calibration.fmr_at(band.sound_alike) or 0.0)
+    assert calibration.fmr_at(calibration.sound_alike, 30.0) == pytest.approx(0.01, abs=0.002)
+    # A file written before bands kept their impostor scores still loads; a short test's rate is then unknown.
+    data = json.loads(calibration.save(tmp_path / "c.json").read_text())
+    for old in data["bands"]:
+        del old["impostor_quantiles"]
+    (tmp_path / "old.json").write_text(json.dumps(data))
+    older = Calibration.load(tmp_path / "old.json")
+    assert older.thresholds_for(1.2) == (band.same_person, band.sound_alike)
+    assert older.fmr_at(band.sound_alike, 1.2) is None
+    assert older.fmr_at(calibration.sound_alike, 30.0) == calibration.fmr_at(calibration.sound_alike, 30.0)
 
 
 def test_trials_never_test_an_enrolment_on_its_own_recordings() -> None:

@@ -48,6 +48,7 @@ def vctk(speaker: str) -> list[str]:
 def test_protect_list_check_and_remove(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "protect", "Pat Doe", *vctk("p225")[:3])
     assert code == 0 and "Pat Doe" in out and "not the audio" in out
+    assert "No voice Sayso speaks in sounds like them" in out  # the voices were screened: none is like Pat
     assert "Pat Doe" in run(capsys, "list")[1]
     code, out, _ = run(capsys, "check", vctk("p225")[5])
     verdict = json.loads(out)
@@ -57,11 +58,37 @@ def test_protect_list_check_and_remove(capsys: pytest.CaptureFixture[str]) -> No
     assert verdict["matches"][0]["score"] >= thresholds["same_person"] > thresholds["sound_alike"]
     assert 0 < verdict["false_match_rate"]["same_person"] < verdict["false_match_rate"]["sound_alike"] <= 0.02
     assert json.loads(run(capsys, "check", vctk("p226")[0])[1])["allowed"] is True
+
+
+def test_check_reports_a_short_clips_false_match_rate_from_its_length_band(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    run(capsys, "protect", "Pat Doe", *vctk("p225")[:3])
+    clip = read_audio(vctk("p226")[0]).resampled(16_000)
+    short = write_audio(tmp_path / "short.wav", Audio(clip.samples[8_000:48_000], 16_000))  # 2.5 s, ~2 s of speech
+    code, out, _ = run(capsys, "check", str(short))
+    verdict = json.loads(out)
+    assert code == 0 and verdict["length_band"].startswith("up to") and verdict["speech_seconds"] <= 3.9
+    # The sound-alike threshold of a short clip's band is set at 1 % false matches among clips that
+    # short; scored against full-length impostors (as before) the same threshold read 0.5-0.8 %.
+    assert verdict["false_match_rate"]["sound_alike"] == pytest.approx(0.01, abs=0.001)
+    assert verdict["false_match_rate"]["same_person"] == pytest.approx(0.001, abs=0.0005)
+    nearest = verdict["nearest"][0]
+    assert nearest["name"] == "Pat Doe" and 0.01 < nearest["false_match_rate"] <= 1.0
     assert run(capsys, "remove", "Pat Doe")[0] == 0
     assert "No one is protected" in run(capsys, "list")[1]
 
 
-def test_score_keeps_every_column_and_adds_a_score(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_score_keeps_every_column_and_adds_a_score(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    shared_embedder: ResemblyzerEmbedder,
+) -> None:
+    embedded: list[int] = []
+    real = shared_embedder.voiceprint
+    monkeypatch.setattr(shared_embedder, "voiceprint", lambda audio: embedded.append(1) or real(audio))
+    monkeypatch.setattr("sayso.voices.likeness.pairs.PROGRESS_SECONDS", 0.0)
     p225, p226 = vctk("p225"), vctk("p226")
     pairs = tmp_path / "pairs.tsv"
     pairs.write_text(
@@ -70,8 +97,10 @@ def test_score_keeps_every_column_and_adds_a_score(capsys: pytest.CaptureFixture
         f"other\t{p225[0]}|{p225[1]}\t{p226[0]}\n"
         f"again\t{p226[1]}\t{p226[0]}\n"
     )
-    code, out, _ = run(capsys, "score", str(pairs), "-o", str(tmp_path / "scored.tsv"))
+    code, out, err = run(capsys, "score", str(pairs), "-o", str(tmp_path / "scored.tsv"))
     assert code == 0 and "5 distinct files" in out
+    assert len(embedded) == 5  # each file embedded once, however many pairs name it, and no variants
+    assert "embedded 5/5 files" in err  # progress goes to standard error
     with (tmp_path / "scored.tsv").open() as handle:
         rows = {row["id"]: row for row in csv.DictReader(handle, delimiter="\t")}
     assert list(rows["same"]) == ["id", "enroll", "test", "score"]
@@ -114,4 +143,31 @@ def test_bad_input_gives_one_clear_sentence(capsys: pytest.CaptureFixture[str], 
     pairs = tmp_path / "pairs.tsv"
     pairs.write_text("a\tb\nx\ty\n")
     assert_clear_error(*run(capsys, "score", str(pairs), "-o", str(tmp_path / "o.tsv"))[::2], "enroll and test")
+    missing = str(tmp_path / "missing.tsv")
+    assert_clear_error(*run(capsys, "calibrate", missing)[::2], "There is no manifest at")
+    assert_clear_error(*run(capsys, "calibrate", str(pairs))[::2], "columns path and speaker")
     assert "No one is protected" in run(capsys, "list")[1]
+
+
+def test_bad_pairs_give_one_clear_sentence_and_no_output(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    good = vctk("p225")[0]
+    fake = tmp_path / "fake.wav"
+    fake.write_bytes(b"not audio at all" * 100)
+    output = tmp_path / "scored.tsv"
+    cases = {
+        "a missing file": (f"enroll\ttest\n{good}\t{tmp_path / 'gone.wav'}\n", "There is no file at"),
+        "an unreadable file": (f"enroll\ttest\n{fake}\t{good}\n", "not audio Sayso can read"),
+        "no test column": (f"enroll\tprobe\n{good}\t{good}\n", "no test column"),
+        "a row longer than the header": (f"enroll\ttest\n{good}\t{good}\textra\n", "line 2 has 3 cells"),
+        "an empty enrolment": (f"enroll\ttest\n|\t{good}\n", "line 2 has an empty enroll or test cell"),
+    }
+    for name, (text, fragment) in cases.items():
+        pairs = tmp_path / "pairs.tsv"
+        pairs.write_text(text)
+        code, _, err = run(capsys, "score", str(pairs), "-o", str(output))
+        assert_clear_error(code, err, fragment)
+        assert list(tmp_path.glob("*scored*")) == [], name  # nothing half-written is left behind
+    assert_clear_error(*run(capsys, "score", str(tmp_path / "nope.tsv"), "-o", str(output))[::2], "no pairs file")
+    pairs.write_text(f"enroll\ttest\n{good}\t{good}\n")
+    code, _, err = run(capsys, "score", str(pairs), "-o", str(tmp_path / "no" / "such" / "o.tsv"))
+    assert_clear_error(code, err, "There is no folder")

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import json
-import sys
 from dataclasses import asdict
 from pathlib import Path
 
@@ -14,7 +12,7 @@ import numpy as np
 from sayso.audio.io import read_audio
 from sayso.cli.common import Commands
 from sayso.config import Settings
-from sayso.errors import EmptyAudio, InputError, SpeechTooShort
+from sayso.errors import EmptyAudio, SpeechTooShort
 from sayso.voices.embedding import ResemblyzerEmbedder, VoicePrint
 from sayso.voices.guard import LikenessVerdict
 from sayso.voices.likeness import (
@@ -27,9 +25,12 @@ from sayso.voices.likeness import (
 )
 from sayso.voices.likeness.calibration import SAME_PERSON_FMR, Calibration
 from sayso.voices.likeness.evaluate import calibrate_prints, read_manifest
-from sayso.voices.likeness.guard import MIN_REFERENCE_SECONDS, Guard
+from sayso.voices.likeness.guard import MIN_REFERENCE_SECONDS
+from sayso.voices.likeness.pairs import check_output, embed_files, read_pairs, score_pairs, write_scored
 from sayso.voices.likeness.plot import plot_det
-from sayso.voices.likeness.variants import enrolment_vectors, variant_prints
+from sayso.voices.likeness.variants import variant_prints
+from sayso.voices.screening import screen_voices
+from sayso.voices.speaker import VoiceServices
 
 
 def register(commands: Commands) -> None:
@@ -56,11 +57,18 @@ def register(commands: Commands) -> None:
 
 def cmd_protect(args: argparse.Namespace, settings: Settings) -> int:
     audio = [read_audio(path, settings.max_input_seconds) for path in args.files]
-    person = load_guard(settings).protect(args.name, audio, [str(path) for path in args.files])
+    guard = load_guard(settings)
+    person = guard.protect(args.name, audio, [str(path) for path in args.files])
     print(
         f"Protected {person.name} (id {person.id}) from {person.files} recording(s), {person.speech_seconds:.1f} s "
         "of speech; only voice embeddings (the voice and disguised variants of it) are kept, not the audio."
     )
+    blocked = screen_voices(VoiceServices(settings.data_dir, guard), guard)
+    for item in blocked:
+        top = item.verdict.matches[0]
+        print(f"Blocked the voice {item.voice.id!r}: it sounds like {top.name} ({top.level}, score {top.score:.2f}).")
+    if not blocked:
+        print("No voice Sayso speaks in sounds like them.")
     return 0
 
 
@@ -92,7 +100,7 @@ def verdict_json(file: str, verdict: LikenessVerdict, calibration: Calibration) 
     top = verdict.matches[0].level if verdict.matches else "no match"
     same = verdict.same_person_threshold
     calibration_fmr = {
-        "same_person": calibration.fmr_at(same) if same is not None else None,
+        "same_person": calibration.fmr_at(same, verdict.speech_seconds) if same is not None else None,
         "sound_alike": verdict.false_match_rate,
     }
     return {
@@ -103,6 +111,7 @@ def verdict_json(file: str, verdict: LikenessVerdict, calibration: Calibration) 
         "method": verdict.method,
         "speech_seconds": round(verdict.speech_seconds or 0.0, 2),
         "thresholds": {"same_person": verdict.same_person_threshold, "sound_alike": verdict.sound_alike_threshold},
+        "length_band": _band_name(calibration, verdict.speech_seconds),
         "false_match_rate": calibration_fmr,
         "calibration": {"source": calibration.source, "eer": calibration.eer},
         "matches": [asdict(m) for m in verdict.matches],
@@ -110,55 +119,20 @@ def verdict_json(file: str, verdict: LikenessVerdict, calibration: Calibration) 
     }
 
 
+def _band_name(calibration: Calibration, speech_seconds: float | None) -> str:
+    band = calibration.band_for(speech_seconds) if speech_seconds is not None else None
+    return f"up to {band.max_seconds:.1f} s of speech" if band else "full length"
+
+
 def cmd_score(args: argparse.Namespace, settings: Settings) -> int:
-    rows, columns = _read_pairs(args.pairs)
+    pairs = read_pairs(args.pairs)
+    check_output(args.output)
     guard = load_guard(settings)
-    enrol_files = sorted({f for row in rows for f in row["enroll"].split("|")})
-    prints = _embed_all(guard, sorted(set(enrol_files) | {row["test"] for row in rows}), settings)
-    # Enrolments are scored as the registry stores them: the voice and its variants.
-    variants = {f: variant_prints(guard.embedder, read_audio(f, settings.max_input_seconds)) for f in enrol_files}
-    enrolments: dict[str, np.ndarray] = {}
-    with args.output.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=[*columns, "score"], delimiter="\t", lineterminator="\n")
-        writer.writeheader()
-        for row in rows:
-            files = row["enroll"].split("|")
-            if row["enroll"] not in enrolments:
-                vectors = enrolment_vectors([prints[f] for f in files], [variants[f] for f in files])
-                enrolments[row["enroll"]] = np.stack(list(vectors.values()))
-            writer.writerow({**row, "score": f"{guard.score(enrolments[row['enroll']], prints[row['test']]):.5f}"})
-    print(f"Scored {len(rows)} pairs ({len(prints)} distinct files) into {args.output}.")
+    files = pairs.files()
+    prints = embed_files(files, lambda name: guard.embedder.voiceprint(read_audio(name, settings.max_input_seconds)))
+    write_scored(args.output, pairs, score_pairs(pairs, prints, guard.score))
+    print(f"Scored {len(pairs.rows)} pairs ({len(files)} distinct files) into {args.output}.")
     return 0
-
-
-def _read_pairs(path: Path) -> tuple[list[dict[str, str]], list[str]]:
-    if not path.is_file():
-        raise InputError(f"There is no pairs file at {path}; check the path.")
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle, delimiter="\t")
-        columns = list(reader.fieldnames or [])
-        if not {"enroll", "test"} <= set(columns):
-            raise InputError(f"{path} needs a tab-separated header with the columns enroll and test.")
-        rows = [dict(row) for row in reader]
-    if any(not row.get("enroll") or not row.get("test") for row in rows):
-        raise InputError(f"{path} has a row with an empty enroll or test cell; fill or remove it.")
-    return rows, columns
-
-
-def _files(row: dict[str, str]) -> list[str]:
-    return [*row["enroll"].split("|"), row["test"]]
-
-
-def _embed_all(guard: Guard, files: list[str], settings: Settings) -> dict[str, VoicePrint]:
-    prints = {}
-    for count, name in enumerate(files, 1):
-        try:
-            prints[name] = guard.embedder.voiceprint(read_audio(name, settings.max_input_seconds))
-        except EmptyAudio as error:
-            raise EmptyAudio(f"{name} holds no speech; remove its pairs or replace the file.") from error
-        if count % 200 == 0:
-            print(f"embedded {count}/{len(files)} files", file=sys.stderr)
-    return prints
 
 
 def cmd_calibrate(args: argparse.Namespace, settings: Settings) -> int:

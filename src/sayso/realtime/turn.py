@@ -14,7 +14,7 @@ from sayso.errors import EmptyAudio, VoiceRevoked
 from sayso.mind.dialogue import Conversation
 from sayso.mind.mind import Mind
 from sayso.realtime.models import Models
-from sayso.voices.catalog import DEFAULT_VOICE, Voice, find_voice
+from sayso.voices.catalog import Voice, fallback_voice
 
 
 @dataclass
@@ -119,8 +119,9 @@ class Assistant:
         """``clause`` as audio pieces in the current voice, each with the text it speaks.
 
         If that voice may no longer speak (its consent was revoked or expired, or the likeness
-        guard blocked it), Sayso switches to the default voice, says so, and speaks the clause in
-        it: the notice and the clause come out as two texts.
+        guard blocked it), Sayso switches to the fallback voice (the default one, or a synthetic
+        one if the default is blocked), says so, and speaks the clause in it: the notice and the
+        clause come out as two texts.
         """
         try:
             for piece in self.models.tts(self.voice).stream(clause, self.speaking_rate):
@@ -133,8 +134,13 @@ class Assistant:
                     yield text, piece
 
     def switch_to_default(self, error: VoiceRevoked) -> str:
-        """Speak in the default voice from now on; returns the sentence that tells the user why."""
-        self.voice = find_voice(DEFAULT_VOICE)
+        """Speak in the fallback voice from now on; returns the sentence that tells the user why."""
+        self.voice = fallback_voice(self.models.voice_services.store)
+        if self.voice.imitates_no_one:
+            return (
+                f"The voice I was using is no longer available ({error.voice_id}), and my usual voice is blocked, "
+                "so I will carry on in a synthetic voice."
+            )
         return f"The voice I was using is no longer available ({error.voice_id}), so I will carry on in my own voice."
 
     def reply_to(self, audio: Audio) -> TurnResult:

@@ -8,9 +8,12 @@ challenge) for the person to read aloud;
 (a) the recording's transcript matches the statement and contains the challenge (tolerant
 matching on normalised words), (b) the recording's speaker is the samples' speaker (Resemblyzer
 cosine over ``SPEAKER_THRESHOLD``) and (c) the likeness guard passes the samples. The outcome and
-scores go to the ledger either way. An owner revokes the same way (``start_revocation``,
+scores go to the ledger either way. An accepted voice is stored with its reference voiceprint
+(the samples' speaker embedding), which the likeness guard checks its every utterance against.
+An owner revokes the same way (``start_revocation``,
 ``finish_revocation``: a fresh statement matched against the lent voice's reference); an admin
-revokes with ``revoke_as_admin``.
+revokes with ``revoke_as_admin``. Revocation erases the voiceprint and the reference
+recording (the ledger keeps the record of the consent and its withdrawal).
 
 ``SPEAKER_THRESHOLD`` was calibrated with Resemblyzer on the shared speech set (VCTK p225-p228,
 LibriSpeech test-other, 10 LJ Speech clips: 15 speakers): each recording scored against the mean
@@ -42,7 +45,7 @@ from sayso.errors import ConsentRefused, InputError, UnknownVoice
 from sayso.speech.normalize import normalize
 from sayso.store.db import Database
 from sayso.voices.catalog import Consent, Provenance, Voice, VoiceStore
-from sayso.voices.embedding import SpeakerEmbedder
+from sayso.voices.embedding import SpeakerEmbedder, enrolment_vector
 from sayso.voices.guard import LikenessGuard
 from sayso.voices.ledger import Ledger, now
 
@@ -161,7 +164,10 @@ class Consents:
         if outcome.reasons:
             self._refused("lend", body, outcome, session.id)
         reference = write_audio(self.voices_dir / session.voice_id / "reference.wav", _joined(samples))
-        voice = _lent_voice(session, engine, {"voice": session.voice_id, **params, "reference": str(reference)})
+        voice = replace(
+            _lent_voice(session, engine, {"voice": session.voice_id, **params, "reference": str(reference)}),
+            voiceprint=enrolment_vector([checks.embedder.voiceprint(audio) for audio in samples]),
+        )
         with self.db.transaction() as conn:
             entry = self.ledger.append_in(conn, "lend", body)
             self.store.add_in(conn, _with_record(voice, entry.seq))
@@ -180,30 +186,33 @@ class Consents:
                 "reasons": outcome.reasons, "scores": outcome.scores}  # fmt: skip
         if outcome.reasons:
             self._refused("revoke", body, outcome, session.id)
-        return self._revoke(voice.id, body, "revoked by its owner", session.id)
+        return self._revoke(voice, body, "revoked by its owner", session.id)
 
     def revoke_as_admin(self, voice_id: str, reason: str) -> int:
         """Revoke lent voice ``voice_id`` as the installation's administrator; the ledger entry."""
-        self._lent(voice_id)
+        voice = self._lent(voice_id)
         body = {"voice_id": voice_id, "by": "admin", "accepted": True, "reasons": [], "reason": reason}
         return self._revoke(
-            voice_id, body, f"revoked by an administrator: {reason}" if reason else "revoked by an administrator", None
+            voice, body, f"revoked by an administrator: {reason}" if reason else "revoked by an administrator", None
         )
 
     def block(self, voice_id: str, reason: str) -> int:
-        """Block a lent voice (the likeness guard refused its speech); the ledger entry."""
+        """Block a voice, lent or preset (the likeness guard refused its speech); the ledger entry."""
         body = {"voice_id": voice_id, "by": "likeness guard", "reason": reason}
         with self.db.transaction() as conn:
             entry = self.ledger.append_in(conn, "block", body)
             self.store.set_status_in(conn, voice_id, "blocked", reason)
         return entry.seq
 
-    def _revoke(self, voice_id: str, body: dict[str, Any], reason: str, session_id: str | None) -> int:
+    def _revoke(self, voice: Voice, body: dict[str, Any], reason: str, session_id: str | None) -> int:
         with self.db.transaction() as conn:
             entry = self.ledger.append_in(conn, "revoke", body)
-            self.store.set_status_in(conn, voice_id, "revoked", reason)
+            self.store.set_status_in(conn, voice.id, "revoked", reason)
             if session_id:
                 _use_session(conn, session_id)
+        # After the commit: a crash in between leaves a file to delete, never a revocation undone.
+        if voice.params.get("reference"):
+            Path(voice.params["reference"]).unlink(missing_ok=True)
         return entry.seq
 
     def _refused(self, kind: str, body: dict[str, Any], outcome: Outcome, session_id: str) -> NoReturn:

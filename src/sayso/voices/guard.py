@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+import numpy as np
+
 from sayso.audio.frames import Audio
 
 
@@ -52,6 +54,7 @@ class LikenessGuard(Protocol):
         """May a voice enrolled from ``samples`` (lent or preset) be used?"""
         ...
 
-    def check_utterance(self, audio: Audio, voice_id: str) -> LikenessVerdict:
-        """May this synthesised ``audio`` in ``voice_id`` be played?"""
+    def check_utterance(self, audio: Audio, voice_id: str, reference: np.ndarray | None = None) -> LikenessVerdict:
+        """May this synthesised ``audio`` in ``voice_id`` be played? Refused if it sounds like a protected
+        person, or, given the voice's ``reference`` voiceprint (a lent voice's), if it no longer sounds like it."""
         ...

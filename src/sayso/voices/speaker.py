@@ -3,7 +3,8 @@
 ``ConsentedTTS`` wraps any TTS backend. At each utterance (each ``stream`` call) it re-reads the
 voice's status, so a revocation or expiry takes effect at the next utterance everywhere, in a
 conversation already running too (VoiceRevoked, which a caller catches to switch voice). Each
-piece of audio then passes the likeness guard (if one is installed), is watermarked, and the
+piece of audio then passes the likeness guard (if one is installed; against the protected registry
+and, for a lent voice, its own reference voiceprint), is watermarked, and the
 utterance gets a signed provenance record in the ledger.
 """
 
@@ -99,7 +100,7 @@ class ConsentedTTS(TTS):
         guard = self.services.guard
         if guard is None:
             return
-        verdict = guard.check_utterance(piece, voice.id)
+        verdict = guard.check_utterance(piece, voice.id, voice.voiceprint)
         if verdict.allowed:
             return
         if voice.lent:

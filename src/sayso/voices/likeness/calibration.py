@@ -6,6 +6,8 @@ scored against a test recording of the same speaker (genuine) or of another (imp
 person scoring over it sounds confusingly like the protected one. Thresholds are set per band
 of test speech (length-aware): a 1.5 s clause is less certain evidence than 10 s of speech, so
 its thresholds are set from impostor trials of that length, holding the FMR at the target.
+The false-match rate reported for a score comes from the same trials as the threshold it is
+compared with: each band keeps its own impostor-score quantiles beside the full-length ones.
 """
 
 from __future__ import annotations
@@ -45,11 +47,13 @@ class Trial:
 
 @dataclass(frozen=True)
 class Band:
-    """Thresholds for tests with up to ``max_seconds`` of speech."""
+    """Thresholds for tests with up to ``max_seconds`` of speech, and that length's impostor scores."""
 
     max_seconds: float
     same_person: float
     sound_alike: float
+    impostor_quantiles: tuple[float, ...] = field(default=(), repr=False)
+    """Quantiles of this band's impostor scores (empty in files written before they were kept)."""
 
 
 @dataclass(frozen=True)
@@ -70,18 +74,26 @@ class Calibration:
     impostor_quantiles: tuple[float, ...] = field(default=(), repr=False)
     source: str = ""
 
+    def band_for(self, speech_seconds: float) -> Band | None:
+        """The length band a test with this much speech is judged in; None for full-length tests."""
+        return next((band for band in self.bands if speech_seconds <= band.max_seconds), None)
+
     def thresholds_for(self, speech_seconds: float) -> tuple[float, float]:
         """(same person, sound-alike) thresholds for a test with this much speech."""
-        for band in self.bands:
-            if speech_seconds <= band.max_seconds:
-                return band.same_person, band.sound_alike
-        return self.same_person, self.sound_alike
+        band = self.band_for(speech_seconds)
+        return (band.same_person, band.sound_alike) if band else (self.same_person, self.sound_alike)
 
-    def fmr_at(self, score: float) -> float:
-        """Calibrated false-match rate of a threshold at ``score`` (share of impostor trials at or over it)."""
-        quantiles = np.asarray(self.impostor_quantiles)
+    def fmr_at(self, score: float, speech_seconds: float | None = None) -> float | None:
+        """Calibrated false-match rate of a threshold at ``score`` for a test with ``speech_seconds`` of
+        speech (None: full length): the share of impostor trials of that length scoring at or over it.
+
+        None when that length's impostor scores were not kept (a band of an older calibration
+        file): the full-length rate would understate a short test's.
+        """
+        band = self.band_for(speech_seconds) if speech_seconds is not None else None
+        quantiles = np.asarray(band.impostor_quantiles if band else self.impostor_quantiles)
         if len(quantiles) == 0:
-            return float("nan")
+            return None
         return float(1.0 - np.searchsorted(quantiles, score, side="left") / len(quantiles))
 
     def save(self, path: Path) -> Path:
@@ -96,7 +108,10 @@ class Calibration:
     def load(path: Path) -> Calibration:
         """Read a file written by ``save``."""
         data = json.loads(path.read_text(encoding="utf-8"))
-        data["bands"] = tuple(Band(**band) for band in data.get("bands", ()))
+        data["bands"] = tuple(
+            Band(**{**band, "impostor_quantiles": tuple(band.get("impostor_quantiles", ()))})
+            for band in data.get("bands", ())
+        )
         data["impostor_quantiles"] = tuple(data.get("impostor_quantiles", ()))
         return Calibration(**data)
 
@@ -178,11 +193,15 @@ def calibrate(
     alike = threshold_for_fmr(impostor, SOUND_ALIKE_FMR)
     same_rates, alike_rates = error_rates(genuine, impostor, same), error_rates(genuine, impostor, alike)
     band_list = tuple(
-        Band(seconds, threshold_for_fmr(imp, SAME_PERSON_FMR), threshold_for_fmr(imp, SOUND_ALIKE_FMR))
+        Band(
+            seconds,
+            threshold_for_fmr(imp, SAME_PERSON_FMR),
+            threshold_for_fmr(imp, SOUND_ALIKE_FMR),
+            _quantiles(imp),
+        )
         for seconds, (_, imp) in sorted(bands.items())
         if len(imp)
     )
-    quantiles = np.quantile(impostor, np.linspace(0, 1, 1001)) if len(impostor) else np.zeros(0)
     return Calibration(
         method=method,
         same_person=same,
@@ -195,6 +214,11 @@ def calibrate(
         genuine_trials=len(genuine),
         impostor_trials=len(impostor),
         bands=band_list,
-        impostor_quantiles=tuple(float(q) for q in quantiles),
+        impostor_quantiles=_quantiles(impostor),
         source=source,
     )
+
+
+def _quantiles(scores: np.ndarray) -> tuple[float, ...]:
+    # 1001 quantiles: a false-match rate to 0.1 %, whatever the number of trials.
+    return tuple(float(q) for q in np.quantile(scores, np.linspace(0, 1, 1001)))

@@ -31,11 +31,16 @@ Scores = tuple[np.ndarray, np.ndarray]
 
 def read_manifest(path: Path) -> list[tuple[Path, str]]:
     """(audio path, speaker) rows of a TSV with ``path`` and ``speaker`` columns; paths relative to the file."""
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle, delimiter="\t")
-        if not reader.fieldnames or not {"path", "speaker"} <= set(reader.fieldnames):
-            raise InputError(f"{path} needs a header with the columns path and speaker (tab-separated).")
-        rows = [(path.parent / row["path"], row["speaker"]) for row in reader if row.get("path")]
+    if not path.is_file():
+        raise InputError(f"There is no manifest at {path}; check the path (a TSV with columns path and speaker).")
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle, delimiter="\t")
+            if not reader.fieldnames or not {"path", "speaker"} <= set(reader.fieldnames):
+                raise InputError(f"{path} needs a header with the columns path and speaker (tab-separated).")
+            rows = [(path.parent / row["path"], row["speaker"]) for row in reader if row.get("path")]
+    except UnicodeDecodeError as error:
+        raise InputError(f"{path} is not UTF-8 text; save the manifest as a tab-separated UTF-8 file.") from error
     if len({speaker for _, speaker in rows}) < 2:
         raise InputError(f"{path} must list recordings of at least two speakers to calibrate.")
     return rows

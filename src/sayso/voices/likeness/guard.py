@@ -4,8 +4,9 @@ A check embeds the voiced audio, fetches the protected people nearest by cosine 
 index (each person is stored as their voice plus disguised variants, so a pitch-shifted or
 stretched imitation meets the variant it resembles), re-scores them with the calibrated method,
 and compares each score with the thresholds for that much speech. Anything at or over "sound-alike" blocks; "same
-person" is the stronger label. Utterances are also checked against their voice's own enrolment,
-when one was registered, so a cloning backend that drifts into someone else is caught.
+person" is the stronger label. Utterances are also checked against their voice's own enrolment
+(a lent voice's reference voiceprint, stored with it in the catalog and passed in by the caller),
+so a cloning backend that drifts into someone else is caught.
 """
 
 from __future__ import annotations
@@ -51,7 +52,6 @@ class Guard:
         self.embedder = embedder
         self.calibration = calibration
         self.scorer = Scorer(calibration.method, cohort)
-        self._references: dict[str, np.ndarray] = {}
         self._recent: dict[str, np.ndarray] = {}
         self._lock = threading.Lock()
 
@@ -102,9 +102,10 @@ class Guard:
             )
         return self.assess(voiceprint, "recording")
 
-    def check_utterance(self, audio: Audio, voice_id: str) -> LikenessVerdict:
-        """May this synthesised clause be played? Checked against the registry and the voice's own enrolment."""
-        if voice_id not in self._references and not len(self.registry):
+    def check_utterance(self, audio: Audio, voice_id: str, reference: np.ndarray | None = None) -> LikenessVerdict:
+        """May this synthesised clause be played? Checked against the registry and, given its ``reference``
+        voiceprint, the voice's own enrolment."""
+        if reference is None and not len(self.registry):
             # Nothing to compare against: skip the embedding, which costs more than the clause's TTS.
             return LikenessVerdict(True, "no one is protected yet", method=self.calibration.method)
         clause = audio.resampled(SAMPLE_RATE).samples
@@ -117,21 +118,9 @@ class Guard:
         except EmptyAudio:
             return LikenessVerdict(True, "no speech to check", method=self.calibration.method, speech_seconds=0.0)
         verdict = self.assess(voiceprint, "utterance")
-        reference = self._references.get(voice_id)
         if verdict.allowed and reference is not None:
-            return self._against_reference(voiceprint, reference, voice_id) or verdict
+            return self._against_reference(voiceprint, unit(reference).reshape(-1), voice_id) or verdict
         return verdict
-
-    def set_voice_reference(self, voice_id: str, embedding: np.ndarray) -> None:
-        """Register a voice's enrolment embedding: its utterances must keep sounding like it."""
-        with self._lock:
-            self._references[voice_id] = unit(embedding).reshape(-1)
-
-    def forget_voice(self, voice_id: str) -> None:
-        """Drop a voice's reference and recent audio (when it is revoked or removed)."""
-        with self._lock:
-            self._references.pop(voice_id, None)
-            self._recent.pop(voice_id, None)
 
     def assess(self, voiceprint: VoicePrint, what: str) -> LikenessVerdict:
         """The verdict on a voiceprint against the registry, with the nearest people as evidence."""
@@ -150,7 +139,7 @@ class Guard:
             nearest=nearest,
             same_person_threshold=same,
             sound_alike_threshold=alike,
-            false_match_rate=self.calibration.fmr_at(alike),
+            false_match_rate=self.calibration.fmr_at(alike, voiceprint.speech_seconds),
             speech_seconds=voiceprint.speech_seconds,
             method=self.calibration.method,
         )
@@ -191,7 +180,7 @@ class Guard:
                 if scores[i] >= alike
                 else "below threshold",
                 cosine=float(cosines[i]),
-                false_match_rate=self.calibration.fmr_at(float(scores[i])),
+                false_match_rate=self.calibration.fmr_at(float(scores[i]), voiceprint.speech_seconds),
             )
             for i in order
         )
@@ -209,7 +198,7 @@ class Guard:
             f"under the sound-alike threshold {alike:.2f}): the voice may have drifted into someone else",
             same_person_threshold=same,
             sound_alike_threshold=alike,
-            false_match_rate=self.calibration.fmr_at(alike),
+            false_match_rate=self.calibration.fmr_at(alike, voiceprint.speech_seconds),
             speech_seconds=voiceprint.speech_seconds,
             method=self.calibration.method,
         )
