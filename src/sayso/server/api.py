@@ -40,6 +40,7 @@ def session_info(user: User, workspace: Space) -> dict[str, Any]:
         "assistant": workspace.settings.assistant_name,
         "voice": workspace.settings.voice,
         "needs_token": bool(workspace.options.tokens),
+        "admin": workspace.options.is_admin(user),
         "engine": workspace.engine,
     }
 
