@@ -147,6 +147,9 @@ def test_only_an_admin_revokes_for_the_owner(guarded: Workspace) -> None:
     http = client(guarded)
     path = f"/api/admin/voices/{voice.id}/revoke"
     error(http.post(path, json={"reason": "x"}, headers=BOB), 403, "admin_only", "'bob' is not one")
+    error(http.get("/api/admin/voices", headers=BOB), 403, "admin_only", "'bob' is not one")
+    listed = http.get("/api/admin/voices", headers=ALICE).json()["voices"]
+    assert [(card["id"], card["lender"], card["status"]) for card in listed] == [(voice.id, "alice", "active")]
     error(http.post("/api/admin/voices/nobody-0000/revoke", headers=ALICE), 404, "unknown_voice", "nobody-0000")
     revoked = http.post(path, json={"reason": "the owner asked by email"}, headers=ALICE)
     assert revoked.status_code == 200 and revoked.json()["revoked"] == voice.id
@@ -166,6 +169,7 @@ def test_a_server_without_an_admin_refuses_admin_operations(workspace: Workspace
         http.get("/api/admin/likeness/people"),
         http.post("/api/admin/likeness/people", files={"files": ("a.wav", WAV)}, data={"name": "Pat"}),
         http.delete("/api/admin/likeness/people/Pat"),
+        http.get("/api/admin/voices"),
         http.post("/api/admin/voices/anna-1a2b/revoke"),
     ):
         error(response, 403, "admin_only", "--admin USER")

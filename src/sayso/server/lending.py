@@ -4,6 +4,7 @@
 - ``POST /api/voices/lend/{session}``: finish it with the samples and the consent recording (multipart)
 - ``POST /api/voices/{id}/revoke``: the owner starts revoking their voice -> the statement to read
 - ``POST /api/voices/revoke/{session}``: the owner finishes with the recording (multipart)
+- ``GET /api/admin/voices``: every lent voice, with its lender (admins)
 - ``POST /api/admin/voices/{id}/revoke``: an admin revokes any lent voice
 
 The checks are the CLI's (``sayso.voices.consent``); a finished session answers 200 with
@@ -20,9 +21,10 @@ from fastapi import APIRouter, Depends, File, Form, UploadFile
 from pydantic import BaseModel, Field
 
 from sayso.errors import ConsentRefused, UnknownVoice
-from sayso.server.api import Space, User, consent_card
+from sayso.server.api import Admin, Space, User, consent_card
 from sayso.server.backends import decode_uploads, multipart_only
 from sayso.server.workspace import Workspace
+from sayso.voices.catalog import all_voices
 from sayso.voices.consent import SESSION_MINUTES, Checks, Scope, Session
 from sayso.voices.ledger import Entry
 
@@ -107,12 +109,19 @@ def finish_revocation(
     return _decided(workspace, "revoke", session_id, attempt)
 
 
+@router.get("/admin/voices")
+def lent_voices(user: Admin, workspace: Space) -> dict[str, Any]:
+    """Every lent voice, whoever lent it (any status), with the server user who lent it through the API."""
+    lenders = workspace.lenders.all()
+    lent = [voice for voice in all_voices(workspace.voice_store) if voice.lent]
+    return {"voices": [{**consent_card(voice), "lender": lenders.get(voice.id)} for voice in lent]}
+
+
 @router.post("/admin/voices/{voice_id}/revoke")
 def revoke_as_admin(
-    voice_id: str, user: User, workspace: Space, request: AdminRevokeRequest | None = None
+    voice_id: str, user: Admin, workspace: Space, request: AdminRevokeRequest | None = None
 ) -> dict[str, Any]:
     """Revoke any lent voice, as one of the server's admins; the reason goes to the ledger."""
-    workspace.options.check_admin(user)
     seq = workspace.trust.consents.revoke_as_admin(voice_id, request.reason if request else "")
     return {
         "revoked": voice_id,

@@ -18,21 +18,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, UploadFile
 
-from sayso.server.api import Space, User
+from sayso.server.api import Admin, Space, User
 from sayso.server.backends import decode_uploads, multipart_only
 from sayso.voices.likeness.registry import ProtectedPerson
 
 router = APIRouter(prefix="/api")
 Multipart = Depends(multipart_only)
-
-
-def admin(user: User, workspace: Space) -> str:
-    """The caller, if they are one of the server's admins; AdminOnly (403) otherwise."""
-    workspace.options.check_admin(user)
-    return user
-
-
-Admin = Annotated[str, Depends(admin)]
 
 
 @router.post("/likeness/check", dependencies=[Multipart])
