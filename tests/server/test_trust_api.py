@@ -10,6 +10,7 @@ from types import MappingProxyType
 
 import pytest
 from fastapi.testclient import TestClient
+from httpx import Response
 
 from sayso.server.security import ServerOptions
 from sayso.server.workspace import Workspace
@@ -28,9 +29,8 @@ def guarded() -> Workspace:
     return fake_workspace(ADMINS)
 
 
-def error(response: object, status: int, code: str, fragment: str) -> None:
+def error(response: Response, status: int, code: str, fragment: str) -> None:
     """``response`` is the given error, with a one-sentence message holding ``fragment``."""
-    assert hasattr(response, "status_code") and hasattr(response, "json")
     assert response.status_code == status, response.json()
     message = response.json()["error"]["message"]
     assert response.json()["error"]["code"] == code and fragment in message, message
@@ -43,7 +43,7 @@ def start(http: TestClient, headers: dict[str, str], name: str = "Anna Smith") -
     return dict(response.json())
 
 
-def finish(http: TestClient, session: str, headers: dict[str, str], **files: bytes) -> object:
+def finish(http: TestClient, session: str, headers: dict[str, str], **files: bytes) -> Response:
     parts = [(field, (f"{field}.wav", data)) for field, data in files.items()]
     return http.post(f"/api/voices/lend/{session}", files=parts, data={"tts_url": "http://tts.local"}, headers=headers)
 

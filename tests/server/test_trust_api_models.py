@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from httpx import Response
 
 from sayso.audio.frames import Audio
 from sayso.audio.vad import SileroVAD
@@ -58,7 +59,7 @@ def start_lending(http: TestClient) -> dict[str, Any]:
     return dict(response.json())
 
 
-def finish_lending_raw(http: TestClient, session: str, samples: list, consent: Audio) -> Any:
+def finish_lending_raw(http: TestClient, session: str, samples: list, consent: Audio) -> Response:
     files = [*samples, ("consent", ("consent.wav", wav_bytes(consent)))]
     return http.post(f"/api/voices/lend/{session}", files=files, data=TTS_URL, headers=ALICE)
 
