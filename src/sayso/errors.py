@@ -18,11 +18,14 @@ a message for people (``str(error)`` is that message: what was wrong, then what 
     │   ├── ConsentRefused           a voice lending (or owner revocation) failed its checks
     │   ├── AlreadyProtected         that name is already on the protected registry
     │   ├── UnknownProtectedPerson   no one by that name is on the protected registry
+    │   ├── UnknownSession           no lending or revocation session by that id (for that user)
     │   ├── MemoryNotFound           no remembered fact with that number, for that user
     │   └── BadRequest               a malformed request or message sent to the server
-    │       └── TooLarge             an upload or message over the server's size limit
+    │       ├── TooLarge             an upload or message over the server's size limit
+    │       └── WrongContentType     a request body of a type the endpoint does not take
     ├── DeviceError                  no usable microphone or speaker
     ├── AccessDenied                 a missing or wrong server token, or a foreign origin
+    │   └── AdminOnly                a valid user asking for what only the server's admins may do
     ├── StorageError                 the database cannot be opened or is damaged
     │   └── LedgerTampered           a ledger entry was edited, reordered or deleted
     └── BackendError                 a model or service failed
@@ -139,3 +142,15 @@ class UnknownProtectedPerson(InputError):
 
 class MemoryNotFound(InputError):
     """No remembered fact with that number exists for the user."""
+
+
+class UnknownSession(InputError):
+    """No lending or revocation session has that id (or it was started by another user)."""
+
+
+class WrongContentType(BadRequest):
+    """The request body is of a type the endpoint does not take (e.g. JSON where files are expected)."""
+
+
+class AdminOnly(AccessDenied):
+    """The caller is a valid user, but the operation is for the server's admins only."""

@@ -15,6 +15,8 @@ from sayso.cli import main
         (["--token", "al ice:0123456789abcdef"], "USER:TOKEN"),
         (["--token", "a:0123456789abcdef", "--token", "b:0123456789abcdef"], "both 'a' and 'b'"),
         (["--port", "70000"], "between 1 and 65535"),
+        (["--admin", "alice"], "An admin needs a token"),
+        (["--token", "bob:0123456789abcdef", "--admin", "alice"], "--token alice:TOKEN"),
         (["--wyoming", "udp://127.0.0.1:10300"], "tcp://HOST:PORT"),
         (["--wyoming", "tcp://0.0.0.0:10300"], "--wyoming-trust-network"),
         (["--token-file", "/nonexistent/tokens"], "cannot be read"),

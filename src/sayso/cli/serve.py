@@ -31,6 +31,10 @@ def register(commands: Commands) -> None:
         "--token", action="append", default=[], metavar="USER:TOKEN",
         help="a user and their secret token (repeatable); each user sees only their own things",
     )  # fmt: skip
+    serve.add_argument(
+        "--admin", action="append", default=[], metavar="USER",
+        help="a user (with a --token) who may revoke any lent voice and edit the protected registry (repeatable)",
+    )  # fmt: skip
     serve.add_argument("--token-file", type=Path, help="a file of USER:TOKEN lines (keeps tokens out of `ps`)")
     serve.add_argument(
         "--allow-origin", action="append", default=[], metavar="ORIGIN",
@@ -65,6 +69,7 @@ def server_options(args: argparse.Namespace) -> ServerOptions:
         tokens=parse_tokens(specs),
         extra_origins=tuple(args.allow_origin),
         max_upload_bytes=int(args.max_upload_mb * 1024 * 1024),
+        admins=frozenset(args.admin),
     )
 
 

@@ -32,6 +32,15 @@ User = Annotated[str, Depends(current_user)]
 Space = Annotated[Workspace, Depends(workspace_of)]
 
 
+def admin_user(user: User, workspace: Space) -> str:
+    """The caller, if they are one of the server's admins; AdminOnly (403) otherwise."""
+    workspace.options.check_admin(user)
+    return user
+
+
+Admin = Annotated[str, Depends(admin_user)]
+
+
 @router.get("/session")
 def session_info(user: User, workspace: Space) -> dict[str, Any]:
     """The caller's user id and the server's defaults, for the page to start from."""
@@ -40,6 +49,7 @@ def session_info(user: User, workspace: Space) -> dict[str, Any]:
         "assistant": workspace.settings.assistant_name,
         "voice": workspace.settings.voice,
         "needs_token": bool(workspace.options.tokens),
+        "admin": workspace.options.is_admin(user),
         "engine": workspace.engine,
     }
 

@@ -12,22 +12,24 @@ import copy
 import io
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+from fastapi import Request, UploadFile
 
 from sayso.audio.frames import Audio
 from sayso.audio.io import read_audio
 from sayso.audio.vad import VAD
-from sayso.errors import AudioError, NotAudio
+from sayso.errors import AudioError, BadRequest, NotAudio, WrongContentType
 from sayso.mind.llm.base import LLM
 from sayso.realtime.models import Models
 from sayso.speech.stt.base import STT, Transcript
 from sayso.speech.tts.base import TTS
 from sayso.voices.catalog import Voice
+from sayso.voices.speaker import VoiceServices
 
 OUTPUT_RATE = 24_000
 """Every audio the server sends is resampled to this rate (the OpenAI speech API's PCM rate)."""
@@ -85,6 +87,12 @@ class SharedModels(Models):
     def llm(self) -> LLM:
         return self._base.llm  # the embedded LLM serialises its own generations; a remote one needs no lock
 
+    @cached_property
+    def voice_services(self) -> VoiceServices:
+        # The voices speak through the base's trust layer: one likeness guard (and its in-memory
+        # index) for the whole server, so a person protected through the API is guarded at once.
+        return self._base.voice_services
+
     def with_vad(self, vad: VAD) -> SharedModels:
         """The same shared backends with a VAD of one's own (a VAD holds one stream's state)."""
         view = copy.copy(self)  # shares the locks, the loaded backends and the voice cache
@@ -98,10 +106,14 @@ class SharedModels(Models):
         return self._voices[voice.id]
 
 
-def decode_upload(data: bytes, max_seconds: float) -> Audio:
-    """Audio from an uploaded file's bytes, with ``read_audio``'s checks (NotAudio, EmptyAudio...)."""
+def decode_upload(data: bytes, max_seconds: float, name: str = "The uploaded file") -> Audio:
+    """Audio from an uploaded file's bytes, with ``read_audio``'s checks (NotAudio, EmptyAudio...).
+
+    The bytes decide, not the part's declared content type: a client's label proves nothing.
+    ``name`` stands for the file in error messages.
+    """
     if not data:
-        raise NotAudio("The uploaded file is empty; send a WAV, FLAC, OGG or MP3 file.")
+        raise NotAudio(f"{name} is empty; send a WAV, FLAC, OGG or MP3 file.")
     with tempfile.TemporaryDirectory(prefix="sayso-upload-") as folder:
         path = Path(folder) / "upload"
         path.write_bytes(data)
@@ -109,7 +121,27 @@ def decode_upload(data: bytes, max_seconds: float) -> Audio:
             return read_audio(path, max_seconds)
         except AudioError as error:
             # read_audio names the file; the temporary path means nothing to the client.
-            raise type(error)(str(error).replace(str(path), "The uploaded file")) from error
+            raise type(error)(str(error).replace(str(path), name)) from error
+
+
+def multipart_only(request: Request) -> None:
+    """WrongContentType unless the request is a multipart form (the body that carries files)."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind != "multipart/form-data":
+        raise WrongContentType(
+            f"This endpoint takes multipart/form-data with the audio files, not {kind or 'an untyped body'}."
+        )
+
+
+def decode_uploads(files: Sequence[UploadFile], max_seconds: float, field: str) -> list[Audio]:
+    """Audio from each uploaded file of a form ``field``; errors name the file (BadRequest if none)."""
+    if not files:
+        raise BadRequest(f"No {field} file was sent; add at least one to the form.")
+    names = [repr(file.filename) if file.filename else f"number {index + 1}" for index, file in enumerate(files)]
+    return [
+        decode_upload(file.file.read(), max_seconds, f"The {field} file {name}")
+        for name, file in zip(names, files, strict=True)
+    ]
 
 
 def pcm16(audio: Audio, rate: int = OUTPUT_RATE) -> bytes:

@@ -16,13 +16,19 @@ log = logging.getLogger("sayso.server")
 
 # The first matching class wins, so subclasses come before their bases.
 STATUS: tuple[tuple[type[errors.SaysoError], int, str], ...] = (
+    (errors.AdminOnly, 403, "admin_only"),
     (errors.AccessDenied, 401, "unauthorized"),
     (errors.TooLarge, 413, "too_large"),
+    (errors.WrongContentType, 415, "unsupported_media_type"),
     (errors.AudioTooLong, 413, "audio_too_long"),
     (errors.NotAudio, 415, "not_audio"),
     (errors.EmptyAudio, 400, "empty_audio"),
     (errors.UnknownVoice, 404, "unknown_voice"),
     (errors.MemoryNotFound, 404, "memory_not_found"),
+    (errors.UnknownSession, 404, "unknown_session"),
+    (errors.UnknownProtectedPerson, 404, "unknown_person"),
+    (errors.AlreadyProtected, 409, "already_protected"),
+    (errors.ConsentRefused, 409, "consent_refused"),
     (errors.InputError, 400, "invalid_request"),
     (errors.ConfigError, 400, "invalid_setting"),
     (errors.ModelMissing, 503, "model_missing"),

@@ -4,6 +4,9 @@
 - Any other bind needs at least one token (``USER:TOKEN``); each request then names its user by
   its token (``Authorization: Bearer TOKEN``, or ``?token=`` on the WebSocket, which browsers
   cannot give headers). The user id keys everything personal: memories, voices, conversations.
+- Admin operations (revoking anyone's lent voice, the protected registry) need a user named with
+  ``--admin USER``, who must have a token: a server without tokens has no admin, so anyone who
+  can reach it (every local account, on loopback) cannot take voices or protections away.
 - Requests carrying an ``Origin`` header must come from the page's own origin (or one allowed
   by ``--allow-origin``), so another web site open in the same browser cannot drive Sayso.
 """
@@ -17,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from sayso.errors import AccessDenied, ConfigError
+from sayso.errors import AccessDenied, AdminOnly, ConfigError
 
 LOCAL_USER = "local"
 """The user of a loopback server without tokens."""
@@ -38,6 +41,7 @@ class ServerOptions:
     tokens: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     extra_origins: tuple[str, ...] = ()
     max_upload_bytes: int = MAX_UPLOAD_BYTES
+    admins: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         if not is_loopback(self.host) and not self.tokens:
@@ -47,6 +51,10 @@ class ServerOptions:
             )
         if self.max_upload_bytes <= 0:
             raise ConfigError("The upload limit must be above zero.")
+        tokenless = sorted(self.admins - set(self.tokens.values()))
+        if tokenless:
+            user = tokenless[0]
+            raise ConfigError(f"An admin needs a token: give --token {user}:TOKEN, or drop --admin {user}.")
 
     @property
     def origins(self) -> frozenset[str]:
@@ -65,6 +73,19 @@ class ServerOptions:
             if hmac.compare_digest(known.encode(), token.encode()):
                 return user
         raise AccessDenied("That token is not valid on this server; check it and try again.")
+
+    def is_admin(self, user: str) -> bool:
+        """Whether ``user`` is one of the server's admins."""
+        return user in self.admins
+
+    def check_admin(self, user: str) -> None:
+        """AdminOnly unless ``user`` is one of the server's admins."""
+        if not self.admins:
+            raise AdminOnly(
+                "This server has no admin, so admin operations are off; serve with --token USER:TOKEN --admin USER."
+            )
+        if not self.is_admin(user):
+            raise AdminOnly(f"Only this server's admins may do that, and {user!r} is not one.")
 
     def check_origin(self, origin: str | None, host_header: str | None) -> None:
         """AccessDenied when a browser page from another site sent the request.

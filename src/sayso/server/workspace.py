@@ -1,8 +1,9 @@
 """What one server holds for all its users, and what each user may see of it.
 
 Every request carries a user id (see ``security``). Personal things are keyed by it:
-- voices: the presets are everyone's; a lent voice is visible only to the user named as its
-  owner (a loopback server without tokens has one user, who sees every voice);
+- voices: the presets are everyone's; a lent voice is visible only to the user who lent it
+  through the API (``Lenders``), or, for a voice lent with the CLI, the user whose id is the
+  owner's name (a loopback server without tokens has one user, who sees every voice);
 - the mind (conversation, long-term memories, notes, reminders): one per user, built with the
   user id as ``settings.user``, so ``sayso.mind`` keeps each user's data apart.
 """
@@ -24,9 +25,12 @@ from sayso.mind.mind import Mind
 from sayso.realtime.models import Models
 from sayso.realtime.turn import Assistant
 from sayso.server.backends import SharedModels
+from sayso.server.lenders import Lenders
 from sayso.server.security import ServerOptions
 from sayso.store.db import Database
 from sayso.voices.catalog import Voice, VoiceStore, all_voices, find_voice
+from sayso.voices.likeness import Guard
+from sayso.voices.speaker import VoiceServices
 
 ENGINES = ("engine", "simple")
 """The realtime WebSocket's turn engines: the streaming engine, or whole-utterance turns."""
@@ -61,18 +65,37 @@ class Workspace:
         """Lent voices."""
         return VoiceStore(self.db)
 
+    @cached_property
+    def lenders(self) -> Lenders:
+        """Which user started each consent session and lent each voice."""
+        return Lenders(self.db)
+
+    @property
+    def trust(self) -> VoiceServices:
+        """The trust layer the voices speak through (its guard is the one every utterance passes)."""
+        return self.models.voice_services
+
+    @property
+    def guard(self) -> Guard:
+        """The likeness guard and its protected registry, shared with every voice of this server."""
+        guard = self.trust.guard
+        if not isinstance(guard, Guard):
+            raise ConfigError("This server runs without a likeness guard, so there is no protected registry.")
+        return guard
+
     def settings_for(self, user: str) -> Settings:
         """The server's settings, acting for ``user``."""
         return dataclasses.replace(self.settings, user=user)
 
     def voices(self, user: str) -> list[Voice]:
         """Every voice ``user`` may see (any status, so the picker can say why one is off)."""
-        return [voice for voice in all_voices(self.voice_store) if self._visible(voice, user)]
+        lenders = self.lenders.all()
+        return [voice for voice in all_voices(self.voice_store) if self._visible(voice, user, lenders)]
 
     def voice(self, user: str, voice_id: str) -> Voice:
         """The active voice ``voice_id`` for ``user``; UnknownVoice (or VoiceRevoked) otherwise."""
         voice = find_voice(voice_id, self.voice_store)
-        if not self._visible(voice, user):
+        if not self._visible(voice, user, self.lenders.all()):
             # The same answer as for a voice that does not exist: another user's voice is not revealed.
             names = ", ".join(v.id for v in self.voices(user))
             raise UnknownVoice(f"There is no voice called {voice_id!r}; the voices are: {names}.")
@@ -112,8 +135,8 @@ class Workspace:
         store = self.memories(user)
         return store.delete_all() if memory_id is None else store.delete([memory_id])
 
-    def _visible(self, voice: Voice, user: str) -> bool:
-        return not voice.lent or not self.options.tokens or voice.consent.owner == user
+    def _visible(self, voice: Voice, user: str, lenders: dict[str, str]) -> bool:
+        return not voice.lent or not self.options.tokens or lenders.get(voice.id, voice.consent.owner) == user
 
 
 __all__ = ["Memory", "Workspace"]
