@@ -9,9 +9,10 @@ as an fp16 copy. A query scans the codes of the 1/12 of cells nearest to it, kee
 true cosine (the guard re-scores the float32 vectors from the database anyway).
 
 ``bench/registry.py`` at 1M people (6M entries fitted to real Resemblyzer embeddings and to the
-real spread of their disguised variants), the guard's query on one thread: build ~2.5 min,
-memory ~3.3 GB (fp16 copies 3 GB, codes 0.4 GB), p50 ~5.5 ms; recall of the exact top 10 people
-0.999 (sound-alikes), 0.995 (disguised: an imitation of a variant), 0.998 (unrelated voices).
+real spread of their disguised variants), the guard's query on one thread: build ~3 min,
+memory ~3.6 GB (fp16 copies 2.9 GB, codes 0.4 GB, ids), p50 5.5-6.5 ms, p99 under 10 ms of CPU
+(the wall clock's tail depends on what else runs); recall of the exact top 10 people 0.998
+(sound-alikes), 0.994 (disguised: an imitation of a variant), 0.998 (unrelated voices).
 Rejected there, with the same layout: the IVF-SQ8 scan with float32 re-ranking this replaced
 (7.7 GB, and scanning 1/12 of 6M 8-bit vectors is ~130 MB a query); 32-byte codes (4 dimensions
 per code: recall 0.96 disguised at 64 x k candidates, 0.994 only at 256 x k, p50 ~8.5 ms); 8-bit
