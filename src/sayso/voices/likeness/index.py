@@ -1,28 +1,31 @@
 """Nearest protected voices to a query: exact search, or a FAISS inverted-file index once the registry is large.
 
-The index (IVF-SQ8 with exact re-ranking): k-means splits the vectors into ~4 sqrt(n) cells; a
-query scans, in 8-bit codes, the vectors of the 1/12 of cells nearest to it, and the best
-``RERANKED`` x k of those are re-scored exactly on the full float vectors, so returned scores are
-true cosines. It works because voice embeddings are structured: on the shared speech set 95 % of
-the variance of Resemblyzer vectors lies in 50 of the 256 dimensions, so a query's neighbours sit
-in the cells nearest to it.
+The registry stores each person as up to 6 entries (their voice and 5 disguised variants) and the
+guard asks for 60 (10 people x 6), so a million people is 6M entries. The index: k-means splits
+the entries into ~sqrt(n) cells; each entry is kept twice, as a 64-byte fast-scan product
+quantizer code (128 4-bit codes of its residual to its cell, scanned with SIMD table lookups) and
+as an fp16 copy. A query scans the codes of the 1/12 of cells nearest to it, keeps the best
+``RERANKED`` x k, and re-scores those on the fp16 copies: returned scores are within ~1e-4 of the
+true cosine (the guard re-scores the float32 vectors from the database anyway).
 
-Why not the HNSW graph used before: at a million voices on the shared 2-core machine it took
-21 min to build and answered in 125 ms at p99 with 0.90-0.94 recall@10 (M=24, efSearch=256,
-harsh generator).
-``bench/registry.py`` at 1M (voices fitted to real embeddings / the older, harsher generator),
-one query on one thread: build ~1 min (2 min at a load of ~5 on the 2 shared cores); p50 4-5 ms,
-p99 7-14 ms (k=60 under that load, scanning 1/16: once 21 ms), the exact scan p50 82-101 ms; recall of
-the exact top 10 0.999 / 1.000, top 60 ~0.993; every sound-alike's protected voice returned.
-Timings are noisy: the machine is shared with other jobs.
-Plain IVF-Flat had the same recall at 1.4-2x the latency (it reads 4x the bytes per query).
+``bench/registry.py`` at 1M people (6M entries fitted to real Resemblyzer embeddings and to the
+real spread of their disguised variants), the guard's query on one thread: build ~3 min,
+memory ~3.6 GB (fp16 copies 2.9 GB, codes 0.4 GB, ids), p50 5.5-6.5 ms, p99 under 10 ms of CPU
+(the wall clock's tail depends on what else runs); recall of the exact top 10 people 0.998
+(sound-alikes), 0.994 (disguised: an imitation of a variant), 0.998 (unrelated voices).
+Rejected there, with the same layout: the IVF-SQ8 scan with float32 re-ranking this replaced
+(7.7 GB, and scanning 1/12 of 6M 8-bit vectors is ~130 MB a query); 32-byte codes (4 dimensions
+per code: recall 0.96 disguised at 64 x k candidates, 0.994 only at 256 x k, p50 ~8.5 ms); 8-bit
+copies for re-ranking (score error up to 0.007, recall stuck at 0.98 at 100k people); and one
+entry per person (a pitch-shifted or stretched voice sits at cosine 0.6-0.7 of the person's
+voice on the shared speech set, as far as an unrelated voice, so a disguised query finds the
+variant, not the voice). The HNSW graph used first took 21 min to build at 1M single vectors.
 
 Additions are cheap (each vector is coded into its nearest cell), but the cells are those of
 the build: once the registry has grown far past what they were sized for, ``save`` drops the
 file so the next start rebuilds. A removed voice is a tombstone, filtered from results until
 that rebuild. Vectors are unit length and scored by inner product (= cosine). Under
 ``EXACT_BELOW`` entries, or without FAISS, search is one matrix product in NumPy: exact.
-Memory at 1M is ~1.3 GB: the float vectors for re-ranking plus the 8-bit codes.
 """
 
 from __future__ import annotations
@@ -36,17 +39,22 @@ import numpy as np
 
 EXACT_BELOW = 50_000
 """Below this many entries an exact scan is as fast as the index and needs no training."""
-CELLS_PER_ROOT = 4
-"""Cells (k-means centroids) per square root of the entry count: 4,000 cells at a million."""
+CELLS_PER_ROOT = 1
+"""Cells (k-means centroids) per square root of the entry count: 2,449 at 6M entries. Scanning codes
+is cheap, so cells are few and large: assigning 6M entries to 9,800 cells took ~10 min to build."""
 PROBED_SHARE = 12
-"""A query scans 1/12 of the cells. At 1M on voice-like data, recall of the exact top 60 (what the
-guard fetches: 10 people x 6 variants) was 0.988 scanning 1/16, 0.993 at 1/12 (+30 % latency);
-recall@10 was 0.978 at 1/32."""
-SCANNED_AT_LEAST = 20_000
-"""...and at least the cells holding this many vectors: smaller registries need a larger share for
-the same recall (IVF-Flat scanning 1/16 gave 0.983 at 100k), and scanning 20k vectors costs ~1 ms."""
-RERANKED = 4
-"""The 8-bit scan keeps ``RERANKED`` x k candidates, re-scored exactly on the full vectors."""
+"""A query scans 1/12 of the cells. At 1M people, recall of disguised queries' top 10 people was
+0.985 scanning 1/25, 0.995 at 1/12."""
+SCANNED_AT_LEAST = 100_000
+"""...and at least the cells holding this many entries: smaller registries need a larger share for
+the same recall (at 100k people, with 32-byte codes, disguised recall was 0.977 scanning 1/12, 0.986 at 1/6), and
+scanning 100k codes costs ~1 ms."""
+RERANKED = 64
+"""The code scan keeps ``RERANKED`` x k candidates, re-scored on the fp16 copies. 4-bit codes rank
+the dense neighbourhood of a voice roughly: at 1M people 64 x k did as well as 256 x k with these
+codes, while half as many codes (32 bytes) needed 256 x k for recall 0.99 (0.96 at 32 x k)."""
+DIMS_PER_CODE = 2
+"""Dimensions per 4-bit code of the product quantizer: 128 codes, 64 bytes an entry."""
 TRAIN_PER_CELL = 40
 """k-means sample size per cell (FAISS warns below 39); training on a sample keeps a 1M build in minutes."""
 
@@ -163,13 +171,29 @@ class VectorIndex:
             index = faiss.read_index(str(path))
         except RuntimeError:
             return None  # damaged: the caller rebuilds it from the database
-        coarse = faiss.try_extract_index_ivf(index)
-        if coarse is None or not isinstance(index, faiss.IndexIDMap) or index.d != dim:
-            return None  # e.g. the HNSW graph of an older version: rebuilt rather than trusted
+        if not _current_kind(faiss, index) or index.d != dim:
+            return None  # e.g. an older version's HNSW graph or IVF-SQ8: rebuilt rather than trusted
         loaded = cls(dim, np.zeros(0, dtype=np.int64), np.zeros((0, dim), dtype=np.float32))
         loaded._faiss_index = index
+        faiss.downcast_index(index.index).k_factor = RERANKED
+        coarse = faiss.extract_index_ivf(index)
         coarse.nprobe = _probed(int(coarse.nlist), int(index.ntotal))
         return loaded
+
+
+def _current_kind(faiss: Any, index: Any) -> bool:
+    """Whether ``index`` is what ``_build_ivf`` makes: ids over fast-scan codes re-ranked on fp16 copies."""
+    if not isinstance(index, faiss.IndexIDMap):
+        return False
+    refined = faiss.downcast_index(index.index)
+    if type(refined) is not faiss.IndexRefine:  # IndexRefineFlat (exact copies, the IVF-SQ8 version) is a subclass
+        return False
+    kept = faiss.downcast_index(refined.refine_index)
+    return (
+        isinstance(faiss.downcast_index(refined.base_index), faiss.IndexIVFPQFastScan)
+        and isinstance(kept, faiss.IndexScalarQuantizer)
+        and kept.sq.qtype == faiss.ScalarQuantizer.QT_fp16
+    )
 
 
 def _probed(cells: int, entries: int) -> int:
@@ -179,12 +203,13 @@ def _probed(cells: int, entries: int) -> int:
 
 def _build_ivf(faiss: Any, dim: int, ids: np.ndarray, vectors: np.ndarray) -> Any:
     cells = cells_for(len(ids))
-    # by_residual=False: each code is the vector itself, so one trained 8-bit grid serves every cell.
-    coarse = faiss.IndexIVFScalarQuantizer(
-        faiss.IndexFlatIP(dim), dim, cells, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT, False
+    # 4-bit product-quantizer codes of each vector's residual to its cell, scanned with SIMD lookups.
+    coarse = faiss.IndexIVFPQFastScan(
+        faiss.IndexFlatIP(dim), dim, cells, dim // DIMS_PER_CODE, 4, faiss.METRIC_INNER_PRODUCT
     )
     coarse.cp.niter = 10  # k-means converges enough for search in 10 rounds; the default 25 doubles the build
-    refined = faiss.IndexRefineFlat(coarse)
+    kept = faiss.IndexScalarQuantizer(dim, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT)
+    refined = faiss.IndexRefine(coarse, kept)
     refined.k_factor = RERANKED
     index = faiss.IndexIDMap(refined)
     sample = np.random.default_rng(0).choice(len(ids), min(len(ids), cells * TRAIN_PER_CELL), replace=False)
