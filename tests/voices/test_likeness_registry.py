@@ -67,6 +67,19 @@ def test_the_registry_survives_a_restart_and_a_damaged_index(tmp_path: Path) -> 
     assert open_registry(tmp_path).nearest(vectors[4], 1)[0][0].name == "p4"
 
 
+def test_a_rebuilt_index_reads_every_stored_vector_in_chunks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    registry = open_registry(tmp_path)
+    vectors = voices(7, seed=3)
+    for i, vector in enumerate(vectors):
+        registry.protect(f"p{i}", {"voice": vector, "pitch+2": vectors[(i + 1) % 7] * 0.5 + vector}, 1, 3.0)
+    registry.db.close()
+    (tmp_path / "likeness" / "index.generation").write_text("stale")
+    monkeypatch.setattr("sayso.voices.likeness.registry.READ_CHUNK", 3)  # 14 rows: five reads
+    reopened = open_registry(tmp_path)
+    assert len(reopened.index) == 14
+    assert [reopened.nearest(v, 1)[0][0].name for v in vectors] == [f"p{i}" for i in range(7)]
+
+
 def test_a_large_registry_uses_the_faiss_index_and_persists_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("sayso.voices.likeness.index.EXACT_BELOW", 100)
     db = Database(tmp_path / "sayso.db")

@@ -22,6 +22,8 @@ from sayso.store.db import Database
 from sayso.voices.likeness.index import VectorIndex
 
 DOMAIN = "likeness"
+READ_CHUNK = 50_000
+"""Rows read at a time when the index is rebuilt from the database."""
 
 
 def m001_protected_people(conn: sqlite3.Connection) -> None:
@@ -166,11 +168,30 @@ class Registry:
             loaded = VectorIndex.load(self._index_path, self.dim)
             if loaded is not None:
                 return loaded
-        rows = self.db.query("SELECT key, vector FROM likeness_vectors ORDER BY key")
-        vectors = np.frombuffer(b"".join(r["vector"] for r in rows), dtype=np.float32).reshape(-1, self.dim)
-        self.index = VectorIndex(self.dim, np.array([r["key"] for r in rows], dtype=np.int64), vectors)
+        keys, vectors = self._all_vectors()
+        self.index = VectorIndex(self.dim, keys, vectors)
         self._save_index()
         return self.index
+
+    def _all_vectors(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every stored vector and its key, read ``READ_CHUNK`` rows at a time into one array (at a
+        million people, 6M rows as Python objects would need several times the vectors' 6 GB)."""
+        count = int(self.db.query("SELECT COUNT(*) AS n FROM likeness_vectors")[0]["n"])
+        keys = np.zeros(count, dtype=np.int64)
+        vectors = np.zeros((count, self.dim), dtype=np.float32)
+        filled, last = 0, -1
+        while rows := self.db.query(
+            "SELECT key, vector FROM likeness_vectors WHERE key > ? ORDER BY key LIMIT ?", (last, READ_CHUNK)
+        ):
+            if filled + len(rows) > len(keys):  # added since the count: grow (rare)
+                keys = np.resize(keys, filled + len(rows))
+                vectors = np.resize(vectors, (filled + len(rows), self.dim))
+            keys[filled : filled + len(rows)] = [r["key"] for r in rows]
+            vectors[filled : filled + len(rows)] = np.frombuffer(
+                b"".join(r["vector"] for r in rows), dtype=np.float32
+            ).reshape(-1, self.dim)
+            filled, last = filled + len(rows), int(rows[-1]["key"])
+        return keys[:filled], vectors[:filled]
 
     def _save_index(self) -> None:
         self.index.save(self._index_path)
