@@ -16,6 +16,7 @@ from sayso.speech.normalize import normalize
 from sayso.speech.stt.base import Transcript
 from sayso.speech.stt.whisper import WhisperSTT
 from sayso.speech.tts import make_tts
+from sayso.speech.tts.piper import PiperTTS, joe_model_path
 from sayso.voices.catalog import all_voices, find_voice
 from tests.speechdata import recordings
 
@@ -96,6 +97,13 @@ def test_speed_changes_how_long_the_speech_lasts(models: Models, voice_id: str) 
     text = "The library closes at six on weekdays."
     normal, slow, fast = (tts.synthesize(text, speed).duration for speed in (1.0, 0.6, 1.6))
     assert slow > 1.3 * normal and fast < 0.85 * normal
+
+
+def test_unsampled_piper_says_a_text_the_same_way_every_time() -> None:
+    sampled, unsampled = PiperTTS(joe_model_path()), PiperTTS(joe_model_path(), sampled=False)
+    text = "The kettle is on."
+    assert not np.array_equal(sampled.synthesize(text).samples, sampled.synthesize(text).samples)
+    assert np.array_equal(unsampled.synthesize(text).samples, unsampled.synthesize(text).samples)
 
 
 def test_piper_streams_one_piece_per_sentence(models: Models) -> None:

@@ -23,7 +23,9 @@ def joe_model_path() -> Path:
 class PiperTTS(TTS):
     """One Piper voice; yields one piece per sentence."""
 
-    def __init__(self, model_path: Path, length_scale: float = 1.0) -> None:
+    def __init__(self, model_path: Path, length_scale: float = 1.0, sampled: bool = True) -> None:
+        """``sampled=False`` turns off the voice's random variation (generator and phoneme-length
+        noise): the same text then always gives the same audio, e.g. for reproducible tests."""
         import onnxruntime
         from piper import PiperConfig, PiperVoice
 
@@ -42,11 +44,14 @@ class PiperTTS(TTS):
             ),
         )
         self._length_scale = length_scale
+        self._noise = None if sampled else 0.0  # None: the voice's own noise scales
         self.rate = int(self._voice.config.sample_rate)
 
     def stream(self, text: str, speed: float = 1.0) -> Iterator[Audio]:
         from piper import SynthesisConfig
 
-        config = SynthesisConfig(length_scale=self._length_scale / speed)  # longer phonemes: slower speech
+        config = SynthesisConfig(  # longer phonemes: slower speech
+            length_scale=self._length_scale / speed, noise_scale=self._noise, noise_w_scale=self._noise
+        )
         for chunk in self._voice.synthesize(text, syn_config=config):
             yield Audio(chunk.audio_float_array.astype("float32", copy=False), chunk.sample_rate)
