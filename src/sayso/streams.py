@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Iterator
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -23,6 +23,11 @@ def until(cancel: threading.Event, items: Iterable[T]) -> Iterator[T]:
                 return
             yield item
     finally:
-        close = getattr(iterator, "close", None)
-        if close is not None:
-            close()
+        close(iterator)
+
+
+def close(iterator: Any) -> None:
+    """Close ``iterator`` now if it can be (a generator runs its clean-up, e.g. releases a model)."""
+    closer = getattr(iterator, "close", None)
+    if closer is not None:
+        closer()

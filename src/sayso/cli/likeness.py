@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +13,6 @@ from sayso.cli.common import Commands
 from sayso.config import Settings
 from sayso.errors import EmptyAudio, SpeechTooShort
 from sayso.voices.embedding import ResemblyzerEmbedder, VoicePrint
-from sayso.voices.guard import LikenessVerdict
 from sayso.voices.likeness import (
     CALIBRATION_FILE,
     COHORT_FILE,
@@ -28,6 +26,7 @@ from sayso.voices.likeness.evaluate import calibrate_prints, read_manifest
 from sayso.voices.likeness.guard import MIN_REFERENCE_SECONDS
 from sayso.voices.likeness.pairs import check_output, embed_files, read_pairs, score_pairs, write_scored
 from sayso.voices.likeness.plot import plot_det
+from sayso.voices.likeness.report import verdict_json
 from sayso.voices.likeness.variants import variant_prints
 from sayso.voices.screening import screen_voices
 from sayso.voices.speaker import VoiceServices
@@ -93,35 +92,6 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     verdict = guard.check(read_audio(args.file, settings.max_input_seconds))
     print(json.dumps(verdict_json(str(args.file), verdict, guard.calibration), indent=2))
     return 0
-
-
-def verdict_json(file: str, verdict: LikenessVerdict, calibration: Calibration) -> dict[str, object]:
-    """The JSON form of a verdict: the decision, the thresholds and their false-match rates, the evidence."""
-    top = verdict.matches[0].level if verdict.matches else "no match"
-    same = verdict.same_person_threshold
-    calibration_fmr = {
-        "same_person": calibration.fmr_at(same, verdict.speech_seconds) if same is not None else None,
-        "sound_alike": verdict.false_match_rate,
-    }
-    return {
-        "file": file,
-        "allowed": verdict.allowed,
-        "verdict": top,
-        "reason": verdict.reason,
-        "method": verdict.method,
-        "speech_seconds": round(verdict.speech_seconds or 0.0, 2),
-        "thresholds": {"same_person": verdict.same_person_threshold, "sound_alike": verdict.sound_alike_threshold},
-        "length_band": _band_name(calibration, verdict.speech_seconds),
-        "false_match_rate": calibration_fmr,
-        "calibration": {"source": calibration.source, "eer": calibration.eer},
-        "matches": [asdict(m) for m in verdict.matches],
-        "nearest": [asdict(m) for m in verdict.nearest],
-    }
-
-
-def _band_name(calibration: Calibration, speech_seconds: float | None) -> str:
-    band = calibration.band_for(speech_seconds) if speech_seconds is not None else None
-    return f"up to {band.max_seconds:.1f} s of speech" if band else "full length"
 
 
 def cmd_score(args: argparse.Namespace, settings: Settings) -> int:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
@@ -30,6 +29,7 @@ from sayso.realtime.events import State
 from sayso.realtime.metrics import TurnMetrics, log
 from sayso.realtime.playback import AudioSink, Playout
 from sayso.realtime.production import produce
+from sayso.realtime.read_ahead import ReadAhead
 from sayso.realtime.reply import Reply
 from sayso.realtime.turn import Assistant
 from sayso.realtime.turn_taking import (
@@ -73,7 +73,7 @@ class Engine:
         self._answered: Utterance | None = None  # the utterance the current reply answers
         self._playout: Playout  # made by ``run``; only used in states reached while it runs
         self._announcements: list[str] = []
-        self._prefill_stop: threading.Event | None = None  # set: the prefill under way gives way
+        self._read_ahead = ReadAhead(assistant.mind)
 
     # --- running ----------------------------------------------------------------------------
 
@@ -247,8 +247,8 @@ class Engine:
 
     def _transcribe(self, u: Utterance, purpose: str) -> None:
         u.stt_busy = True
-        if purpose == "final" and self._prefill_stop is not None:
-            self._prefill_stop.set()  # the user waits for this transcript, not for the read-ahead
+        if purpose == "final":
+            self._read_ahead.stop()  # the user waits for this transcript, not for the read-ahead
         audio = Audio(np.concatenate(u.frames), SAMPLE_RATE)
         stt = self.assistant.models.stt
         run = stt.transcribe if purpose == "final" else stt.preview  # a partial only shows progress
@@ -275,7 +275,7 @@ class Engine:
             self._transcribe(u, "final")  # the user spoke again meanwhile
         self._decide(u, self.clock())
         if event.text and self._utterance is u and self._reply is None:  # the turn goes on
-            self._prefill(event.text)
+            self._spawn_read_ahead(event.text)
 
     def _decide(self, u: Utterance, now: float) -> None:
         """End the turn, or judge a barge-in, once the rules allow."""
@@ -296,21 +296,9 @@ class Engine:
         elif u.silence >= self.rules.silence_needed(transcript):
             self._end_turn(u, transcript, now)
 
-    def _prefill(self, text: str) -> None:
-        """Have the LLM read the next prompt ahead, up to the user's words so far (``text``), so the
-        reply reads only what the final transcript adds; it gives way when the final one starts."""
-        if self._prefill_stop is not None:
-            return  # one at a time: the next transcript will do it
-        stop = self._prefill_stop = threading.Event()
-        mind = self.assistant.mind
-
-        async def work() -> None:
-            try:
-                await asyncio.to_thread(mind.prefill, text, stop)
-            finally:
-                self._prefill_stop = None
-
-        self._spawn(work)
+    def _spawn_read_ahead(self, text: str) -> None:
+        if (work := self._read_ahead.work(text)) is not None:
+            self._spawn(work)
 
     def _end_turn(self, u: Utterance, text: str, now: float) -> None:
         self._utterance = None
@@ -362,7 +350,7 @@ class Engine:
             self._emit(ev.ReplyFinished(reply.heard()))
             self._close_reply(reply)
             self._set_state(State.IDLE)
-            self._prefill("")
+            self._spawn_read_ahead("")
 
     def _pause(self) -> None:
         assert self._reply is not None

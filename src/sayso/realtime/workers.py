@@ -10,6 +10,8 @@ import threading
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from typing import TypeVar
 
+from sayso.streams import close
+
 T = TypeVar("T")
 _DONE = object()
 LATER_ITEMS_NICENESS = 10
@@ -79,9 +81,7 @@ def background_after_first(items: Iterable[T], niceness: int = LATER_ITEMS_NICEN
                 first = False
                 _lower_priority(niceness)
     finally:
-        close = getattr(iterator, "close", None)
-        if close is not None:
-            close()
+        close(iterator)
 
 
 def _lower_priority(niceness: int) -> None:

@@ -21,6 +21,7 @@ from fastapi import APIRouter, Depends, File, Form, UploadFile
 from sayso.server.api import Admin, Space, User
 from sayso.server.backends import decode_uploads, multipart_only
 from sayso.voices.likeness.registry import ProtectedPerson
+from sayso.voices.likeness.report import verdict_json
 
 router = APIRouter(prefix="/api")
 Multipart = Depends(multipart_only)
@@ -28,9 +29,7 @@ Multipart = Depends(multipart_only)
 
 @router.post("/likeness/check", dependencies=[Multipart])
 def check(user: User, workspace: Space, file: Annotated[UploadFile, File()]) -> dict[str, Any]:
-    """Whether a recording sounds like a protected person, with thresholds and evidence."""
-    from sayso.cli.likeness import verdict_json  # the CLI's JSON, so both answer alike
-
+    """Whether a recording sounds like a protected person, with thresholds and evidence (the CLI's JSON)."""
     audio = decode_uploads([file], workspace.settings.max_input_seconds, "file")[0]
     guard = workspace.guard
     verdict = verdict_json(file.filename or "upload", guard.check(audio), guard.calibration)
