@@ -20,6 +20,7 @@ a message for people (``str(error)`` is that message: what was wrong, then what 
     │   ├── UnknownProtectedPerson   no one by that name is on the protected registry
     │   ├── UnknownSession           no lending or revocation session by that id (for that user)
     │   ├── MemoryNotFound           no remembered fact with that number, for that user
+    │   ├── PromptTooLong            one message too long for the language model's context
     │   └── BadRequest               a malformed request or message sent to the server
     │       ├── TooLarge             an upload or message over the server's size limit
     │       └── WrongContentType     a request body of a type the endpoint does not take
@@ -142,6 +143,10 @@ class UnknownProtectedPerson(InputError):
 
 class MemoryNotFound(InputError):
     """No remembered fact with that number exists for the user."""
+
+
+class PromptTooLong(InputError):
+    """A message (with the instructions that must come with it) does not fit the language model's context."""
 
 
 class UnknownSession(InputError):

@@ -5,21 +5,28 @@ Every reply is a stream of clauses (``sayso.speech.clauses``), so speech can sta
 one. The AI disclosure opens each conversation (and comes back every few hours); a break
 reminder closes a turn after a long session. What the LLM says is guarded so it never claims to
 be human; a barge-in stops the LLM within one token (``respond``'s ``cancel``).
+
+Every door (``sayso talk``/``chat``/``reply``, the realtime WebSocket, the OpenAI-compatible
+``/v1/chat/completions``) answers through ``respond``. A door whose client keeps the
+conversation (the OpenAI API sends it whole each time) passes it as a ``ClientConversation``; the screen,
+skills, memory, disclosure and guard are the same, and the prompt is fitted to the model's
+context (``llm.base.fit``: oldest turns dropped first) for either kind of conversation.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 
 from sayso.config import Settings
+from sayso.errors import PromptTooLong
 from sayso.mind import safety
 from sayso.mind.companion import MAX_DISCLOSURE_HOURS, SafeguardLog, Session
 from sayso.mind.dialogue import Conversation
 from sayso.mind.embed import Embedder, minilm
-from sayso.mind.llm.base import LLM, Message
+from sayso.mind.llm.base import LLM, Message, fit
 from sayso.mind.memory import MemoryStore
 from sayso.mind.recall import MemorySkill
 from sayso.mind.skills import Action, SkillResult, calc, controls
@@ -60,6 +67,17 @@ class Reply:
         return " ".join(self.pieces)
 
 
+@dataclass(frozen=True)
+class ClientConversation:
+    """A conversation its caller keeps, answered in place of the mind's own (which it leaves as
+    is): the history so far, the caller's own instructions for the model, and the longest reply
+    it wants (None: ``settings.max_reply_tokens``)."""
+
+    conversation: Conversation
+    instructions: tuple[str, ...] = field(default=())
+    max_tokens: int | None = None
+
+
 class Mind:
     """Memory, persona, skills and safeguards for one user's conversation."""
 
@@ -83,12 +101,22 @@ class Mind:
         self._skills = (ScheduleSkill(self.schedule, clock), NotesSkill(Lists(self.db, settings.user), clock))
         self.tools = skill_tools(self._skill, self.memory.context)
 
-    def respond(self, user_text: str, rate: float = 1.0, cancel: threading.Event | None = None) -> Reply:
+    def respond(
+        self,
+        user_text: str,
+        rate: float = 1.0,
+        cancel: threading.Event | None = None,
+        client: ClientConversation | None = None,
+    ) -> Reply:
         """Decide how to answer ``user_text`` and return the reply (``rate``: the current speaking
-        rate; setting ``cancel`` stops the LLM at its next token)."""
+        rate; setting ``cancel`` stops the LLM at its next token; ``client``: the conversation, when
+        the caller keeps it). The caller records the turn in ``self.conversation`` if it wants.
+
+        PromptTooLong, here rather than during the stream, if ``user_text`` cannot fit the model."""
         now = self.clock()
+        client = client or ClientConversation(self.conversation)
         disclose, rest = self.session.begin_turn(now)
-        reply = self._decide(user_text, now, rate, cancel or threading.Event())
+        reply = self._decide(user_text, now, rate, cancel or threading.Event(), client)
         opening, closing = "", ""
         if disclose:
             self.log.count("disclosure", now)
@@ -103,13 +131,15 @@ class Mind:
         """What to say now for timers, alarms and reminders that are due (each said once)."""
         return self.schedule.due(self.clock() if now is None else now)
 
-    def _decide(self, user_text: str, now: float, rate: float, cancel: threading.Event) -> Reply:
+    def _decide(
+        self, user_text: str, now: float, rate: float, cancel: threading.Event, client: ClientConversation
+    ) -> Reply:
         if is_nonsense(user_text):
             return _said(SkillResult("empty", NOT_CAUGHT))
         text = normal(user_text)
         if (screened := self._screen(text, now)) is not None:
             return _said(screened)
-        found = self.memory.command(text) or self._speech_skill(text, rate) or self._skill(text)
+        found = self.memory.command(text) or self._speech_skill(text, rate, client) or self._skill(text)
         found = (
             found or self.memory.answer(text, user_text.rstrip().endswith("?")) or self.memory.notice(user_text, text)
         )
@@ -117,7 +147,9 @@ class Mind:
             if found.route in _COUNTED:
                 self.log.count(_COUNTED[found.route], now)
             return _said(found)
-        return Reply("llm", self._chat(user_text, cancel))
+        limit = client.max_tokens or self.settings.max_reply_tokens
+        messages = self._messages(user_text, client, limit)  # before the stream: a prompt too long is an error now
+        return Reply("llm", self._chat(messages, limit, cancel))
 
     def _screen(self, text: str, now: float) -> SkillResult | None:
         found = safety.screen(text, self.minor)
@@ -141,8 +173,8 @@ class Mind:
             }[found.route],
         )
 
-    def _speech_skill(self, text: str, rate: float) -> SkillResult | None:
-        last = self.conversation.last_reply()
+    def _speech_skill(self, text: str, rate: float, client: ClientConversation) -> SkillResult | None:
+        last = client.conversation.last_reply()
         return controls.repeat(text, last) or controls.speaking_rate(text, rate) or controls.voice_change(text)
 
     def _skill(self, text: str) -> SkillResult | None:
@@ -156,19 +188,27 @@ class Mind:
         """Let the LLM read the prompt of a reply to what the user has said so far (``""``: only the
         history), while they are still speaking; the reply then reads only what follows. Setting
         ``stop`` ends it early."""
-        self._llm().prefill(self._messages(user_text_so_far), stop)
+        try:
+            messages = self._messages(
+                user_text_so_far, ClientConversation(self.conversation), self.settings.max_reply_tokens
+            )
+        except PromptTooLong:
+            return  # the reply will say so; nothing worth reading ahead
+        self._llm().prefill(messages, stop)
 
-    def _messages(self, user_text: str) -> list[Message]:
+    def _messages(self, user_text: str, client: ClientConversation, reply_tokens: int) -> list[Message]:
+        """The prompt for ``user_text``, fitted to the model's context: Sayso's persona first, then
+        the history, then this turn's context (the caller's instructions below the minor-mode rule,
+        then the memories that bear on it), then the user's words."""
         context = [MINOR_CONTEXT] if self.minor else []
+        context += [text for text in client.instructions if text.strip()]
         if self.memory.on and user_text:
             facts = self.memory.context(user_text)
             context += [f"What the user has told you: {'; '.join(facts)}."] if facts else []
-        return self.conversation.messages_for(user_text, context)
+        return fit(self._llm(), client.conversation.messages_for(user_text, context), reply_tokens)
 
-    def _chat(self, user_text: str, cancel: threading.Event) -> Iterator[str]:
-        messages = self._messages(user_text)
+    def _chat(self, messages: Sequence[Message], limit: int, cancel: threading.Event) -> Iterator[str]:
         llm = self._llm()
-        limit = self.settings.max_reply_tokens
         tokens = llm.stream_with_tools(messages, limit, self.tools) if llm.calls_tools else llm.stream(messages, limit)
         said = clauses(until(cancel, tokens))
         yield from safety.guard(said, self.minor, lambda: self.log.count("human_claim_blocked", self.clock()))

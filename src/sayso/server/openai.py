@@ -2,7 +2,8 @@
 
 - ``POST /v1/audio/transcriptions``: multipart ``file`` -> ``{"text": ...}`` (json, text, verbose_json)
 - ``POST /v1/audio/speech``: ``{"input", "voice", "response_format"}`` -> audio; consented voices only
-- ``POST /v1/chat/completions``: ``{"messages", "stream", "max_tokens"}`` -> a completion or SSE chunks
+- ``POST /v1/chat/completions``: ``{"messages", "stream", "max_tokens"}`` -> a completion or SSE chunks,
+  answered by the caller's Mind as every other door is (``sayso.server.chat``: what is refused, and why)
 - ``GET /v1/models``: the one model, ``sayso``
 
 The ``model`` field is accepted and ignored: the server's own models answer. ``speed`` scales the speaking rate.
@@ -11,28 +12,23 @@ Handlers are plain functions: FastAPI runs them in worker threads, off the event
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
-from collections.abc import Iterator
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 
 from sayso.audio.vad import speech_in
-from sayso.errors import BadRequest, SaysoError
-from sayso.mind.llm.base import Message
+from sayso.errors import BadRequest
 from sayso.server.api import Space, User
 from sayso.server.backends import MEDIA_TYPES, SPEECH_FORMATS, decode_upload, encode_audio
-from sayso.server.responses import error_body, status_of
+from sayso.server.chat import MODEL_ID, ChatRequest, chunks, completion
 
 router = APIRouter(prefix="/v1")
 
-MODEL_ID = "sayso"
 MAX_SPEECH_CHARS = 4096
-MAX_CHAT_CHARS = 32_000
 TRANSCRIPTION_FORMATS = ("json", "text", "verbose_json")
 
 
@@ -43,29 +39,6 @@ class SpeechRequest(BaseModel):
     response_format: str = "mp3"
     speed: float = Field(default=1.0, ge=0.25, le=4.0)
     instructions: str | None = None
-
-
-class TextPart(BaseModel):
-    type: Literal["text"]
-    text: str
-
-
-class ChatMessage(BaseModel):
-    role: Literal["system", "developer", "user", "assistant"]
-    content: str | list[TextPart]
-
-    def message(self) -> Message:
-        text = self.content if isinstance(self.content, str) else "".join(part.text for part in self.content)
-        return Message("system" if self.role == "developer" else self.role, text)
-
-
-class ChatRequest(BaseModel):
-    model: str = MODEL_ID
-    messages: list[ChatMessage] = Field(min_length=1)
-    stream: bool = False
-    max_tokens: int | None = Field(default=None, ge=1, le=4096)
-    max_completion_tokens: int | None = Field(default=None, ge=1, le=4096)
-    temperature: float | None = None
 
 
 @router.get("/models")
@@ -113,46 +86,12 @@ def speech(request: SpeechRequest, user: User, workspace: Space) -> Response:
 
 @router.post("/chat/completions", response_model=None)
 def chat_completions(request: ChatRequest, user: User, workspace: Space) -> dict[str, Any] | StreamingResponse:
-    """A chat completion from the server's LLM, whole or streamed as server-sent events."""
-    messages = [m.message() for m in request.messages]
-    if sum(len(m.content) for m in messages) > MAX_CHAT_CHARS:
-        raise BadRequest(f"The messages hold more than {MAX_CHAT_CHARS} characters; send a shorter conversation.")
-    limit = request.max_completion_tokens or request.max_tokens or workspace.settings.max_reply_tokens
-    llm = workspace.models.llm
+    """The reply of the caller's Mind to the last message, the others being the conversation so
+    far (see ``sayso.server.chat``): whole, or streamed as server-sent events."""
+    mind = workspace.mind(user)
+    user_text, conversation = request.conversation(mind)
+    reply = mind.respond(user_text, client=conversation)  # a message too long for the model fails here: a 400
     ident, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
     if request.stream:
-        return StreamingResponse(_chunks(llm.stream(messages, limit), ident, created), media_type="text/event-stream")
-    return {
-        "id": ident,
-        "object": "chat.completion",
-        "created": created,
-        "model": MODEL_ID,
-        "choices": [
-            {"index": 0, "message": {"role": "assistant", "content": llm.complete(messages, limit)},
-             "finish_reason": "stop"}
-        ],
-    }  # fmt: skip
-
-
-def _chunks(pieces: Iterator[str], ident: str, created: int) -> Iterator[str]:
-    """Server-sent events in OpenAI's chunk format, ending with ``[DONE]``."""
-
-    def chunk(delta: dict[str, str], finish: str | None = None) -> str:
-        body = {"id": ident, "object": "chat.completion.chunk", "created": created, "model": MODEL_ID,
-                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}  # fmt: skip
-        return f"data: {json.dumps(body)}\n\n"
-
-    yield chunk({"role": "assistant"})
-    try:
-        for piece in pieces:
-            yield chunk({"content": piece})
-    except SaysoError as error:
-        # The status line is already sent: the error travels as an event, as OpenAI's does.
-        status, code = status_of(error)
-        yield f"data: {json.dumps(error_body(str(error), code, status))}\n\n"
-    finally:
-        close = getattr(pieces, "close", None)
-        if close is not None:
-            close()  # frees the LLM at once if the client went away
-    yield chunk({}, "stop")
-    yield "data: [DONE]\n\n"
+        return StreamingResponse(chunks(reply.pieces, ident, created), media_type="text/event-stream")
+    return completion(reply.text, ident, created)

@@ -2,6 +2,9 @@
 
 A backend that can call functions (an OpenAI-compatible server) also overrides
 ``stream_with_tools``; every other backend answers in plain text and ignores the tools.
+
+What a prompt may hold is data too: ``context`` (tokens the model reads, prompt and reply
+together) and ``count_tokens``; ``fit`` trims a conversation to them, for every caller.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
+
+from sayso.errors import PromptTooLong
 
 Role = Literal["system", "user", "assistant"]
 
@@ -47,6 +52,14 @@ class LLM(ABC):
 
     name: str = "llm"
     calls_tools: bool = False  # capability: True when ``stream_with_tools`` really offers the tools
+    context: int = 8192  # tokens of prompt and reply together; a remote server's is not known: a common size
+
+    def count_tokens(self, messages: Sequence[Message]) -> int:
+        """How many tokens ``messages`` take as a prompt.
+
+        This default estimates, erring high (about 3 characters a token, 4 tokens of framing a
+        message); a backend with its own tokenizer counts exactly."""
+        return sum(len(m.content) // 3 + 4 for m in messages) + 2
 
     @abstractmethod
     def stream(self, messages: Sequence[Message], max_tokens: int) -> Iterator[str]:
@@ -71,3 +84,37 @@ class LLM(ABC):
     def complete(self, messages: Sequence[Message], max_tokens: int) -> str:
         """The whole reply at once."""
         return "".join(self.stream(messages, max_tokens))
+
+
+def fit(llm: LLM, messages: Sequence[Message], reply_tokens: int) -> list[Message]:
+    """``messages`` trimmed so that the prompt and a reply of ``reply_tokens`` fit ``llm.context``.
+
+    The oldest turns go first; the system messages at the start (the persona), the system
+    messages just before the last message (this turn's context) and the last message (the
+    user's) are always kept. PromptTooLong if those alone do not fit."""
+    kept = list(messages)
+    head = next((i for i, m in enumerate(kept) if m.role != "system"), len(kept))
+    tail = len(kept) - 1
+    while tail > head and kept[tail - 1].role == "system":
+        tail -= 1
+    budget = llm.context - reply_tokens
+    used = llm.count_tokens(kept)
+    while used > budget and tail > head:
+        # Drop about as many characters as the excess takes (by this prompt's own ratio), at
+        # least one message: a few counts instead of one a message for a long conversation.
+        excess = (used - budget) * sum(len(m.content) for m in kept) / max(used, 1)
+        drop, chars = 0, 0.0
+        while head + drop < tail and (drop == 0 or chars < excess):
+            chars += len(kept[head + drop].content) + 1
+            drop += 1
+        while head + drop < tail and kept[head + drop].role == "assistant":
+            drop += 1  # the history starts with a user's turn, as chat templates expect
+        del kept[head : head + drop]
+        tail -= drop
+        used = llm.count_tokens(kept)
+    if used > budget:
+        raise PromptTooLong(
+            f"The message is too long for the language model ({used} tokens with the instructions; it reads "
+            f"at most {budget} before its reply); send a shorter message."
+        )
+    return kept

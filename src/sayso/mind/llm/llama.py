@@ -49,6 +49,7 @@ class LlamaLLM(LLM):
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
         self.name = model_path.stem
+        self.context = context
         # Every core, for the prompt and the tokens: the first clause is what the user waits for.
         # While the LLM writes later clauses, TTS speaks the earlier ones; the realtime engine
         # lowers the LLM's priority after the first clause (``background_after_first``) so TTS
@@ -116,6 +117,9 @@ class LlamaLLM(LLM):
             text = chunk["choices"][0]["text"]  # type: ignore[index]
             if text:
                 yield text
+
+    def count_tokens(self, messages: Sequence[Message]) -> int:
+        return len(self.prompt_tokens(messages))
 
     def prompt_tokens(self, messages: Sequence[Message]) -> list[int]:
         """``messages`` laid out by the model's own chat template, as tokens."""

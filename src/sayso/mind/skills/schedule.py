@@ -120,6 +120,10 @@ class ScheduleSkill:
         now = self.clock()
         if _CANCEL.search(text):
             return self._cancel(kind, text)
+        if (found := duration_seconds(text)) is not None and found[0] <= 0:
+            # "minus five minutes" would otherwise read as five: ask rather than guess
+            what = "below zero" if found[0] < 0 else "of no time at all"
+            return _ask(f"I can't set a {kind} for a time {what}. How long from now should it be?")
         if kind == "timer":
             return self._timer(text, now)
         if kind == "alarm":
@@ -131,8 +135,6 @@ class ScheduleSkill:
         if found is None:
             return self._listing("timer", now) if _QUERY.search(text) else _ask("For how long should the timer run?")
         seconds, span = found
-        if seconds <= 0:
-            return _ask("A timer needs some time on it. For how long should it run?")
         if seconds > MAX_TIMER:
             return _too_far("Timers can run for up to a day; for anything longer, ask me for a reminder instead.")
         label_match = _LABEL.search(text[span[1] :])

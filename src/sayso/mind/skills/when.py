@@ -15,7 +15,9 @@ _UNIT_SECONDS = {
 }  # fmt: skip
 _UNIT = r"(?P<unit>seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?|decades?)"
 _AMOUNT = r"(?P<amount>\d+(?:\.\d+)?|an?|half an?|a couple of|a few)"
-DURATION = re.compile(rf"\b{_AMOUNT}[\s-]*{_UNIT}\b(?P<half>\s+and a half)?")
+# "minus 5 minutes", "-5 minutes": a sign only when it stands apart ("2-3 minutes" is a range, not -3)
+_SIGN = r"(?P<sign>\b(?:minus|negative)\s+|(?<![\w-])-\s*)?"
+DURATION = re.compile(rf"{_SIGN}\b{_AMOUNT}[\s-]*{_UNIT}\b(?P<half>\s+and a half)?")
 _HALF_HOUR = re.compile(r"\bhalf an? hour\b")
 CLOCK = re.compile(
     r"\b(?:at|for|by|until|till)\s+(?P<hour>\d{1,2})(?:[:.](?P<minute>\d{2})|\s(?P<spoken_min>[0-5]\d)(?=\s*(?:am|pm)))?"
@@ -34,14 +36,17 @@ class When:
 
 
 def duration_seconds(text: str) -> tuple[float, tuple[int, int]] | None:
-    """The total of every duration in ``text`` ("1 hour and 30 minutes" -> 5400) and its span."""
+    """The total of every duration in ``text`` ("1 hour and 30 minutes" -> 5400) and its span.
+
+    A duration said with a sign counts below zero ("minus 5 minutes" -> -300): callers ask again
+    rather than quietly dropping the sign."""
     total, start, end = 0.0, None, None
     for match in DURATION.finditer(text):
         amount = match["amount"]
         number = {"a": 1.0, "an": 1.0, "half a": 0.5, "half an": 0.5, "a couple of": 2.0, "a few": 3.0}.get(amount)
         value = number if number is not None else float(amount)
         unit = _UNIT_SECONDS[match["unit"].rstrip("s")]
-        total += (value + (0.5 if match["half"] else 0.0)) * unit
+        total += (-1 if match["sign"] else 1) * (value + (0.5 if match["half"] else 0.0)) * unit
         start = match.start() if start is None else start
         end = match.end()
     if (half := _HALF_HOUR.search(text)) and start is None:
