@@ -138,14 +138,17 @@ def test_reply_prints_transcript_reply_and_timings(capsys: pytest.CaptureFixture
 def test_chat_answers_typed_lines_with_no_progress_bar_in_the_conversation(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "sayso", "chat"],
-        input="What is the capital of France?\nWhat's 17 times 23?\nSet a timer for minus five minutes.\nquit\n",
+        input="My sister is called Ana.\nWhat is my sister called?\nWhat is the capital of France?\n"
+        "What's 17 times 23?\nSet a timer for minus five minutes.\nquit\n",
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
-    assert "paris" in result.stdout.lower() and "That's 391." in result.stdout and "below zero" in result.stdout
-    # the memory embedder (transformers) and the LLM load during this chat: neither draws on the terminal
+    out = result.stdout
+    assert "paris" in out.lower() and "That's 391." in out and "below zero" in out and "sister is called Ana" in out
+    # the memory embedder (transformers) loads during this chat, to keep and find the sister's name,
+    # and the LLM for the capital: neither draws on the terminal
     terminal = result.stdout + result.stderr
     assert "Loading weights" not in terminal and "%|" not in terminal and "it/s]" not in terminal
 
