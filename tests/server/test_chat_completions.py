@@ -16,8 +16,8 @@ from sayso.mind.dialogue import PERSONA
 from sayso.mind.llm.base import Message
 from sayso.server.security import ServerOptions
 from sayso.server.workspace import Workspace
-from sayso.testing import FakeLLM
-from tests.server.conftest import REPLY, TOKENS, client, fake_workspace
+from sayso.testing import FakeLLM, FakeSTT, FakeTTS, FakeVAD, fake_models
+from tests.server.conftest import REPLY, TOKENS, FakeEmbedder, client, fake_workspace, server_settings
 
 ALICE = {"Authorization": "Bearer alice-token-0123456789"}
 BOB = {"Authorization": "Bearer bob-token-0123456789ab"}
@@ -198,3 +198,17 @@ def test_an_error_during_a_stream_is_reported_in_the_stream_and_whole_is_a_502()
     assert errors[0]["code"] == "service_unavailable"
     assert "did not answer in time" in errors[0]["message"]
     assert client(workspace).post(URL, json=user("Tell me a story.")).status_code == 502
+
+
+def test_the_real_model_answers_a_conversation_far_over_its_context() -> None:
+    """The embedded model counts tokens exactly: a 60-turn conversation (~4,800 tokens) sent to a
+    256-token context is trimmed to fit and answered (before, llama.cpp refused the prompt: a 500).
+    The streamed path is the same Mind call (tested above on the fake)."""
+    from sayso.mind.llm.llama import LlamaLLM, smollm2_model_path
+
+    llm = LlamaLLM(smollm2_model_path(), threads=2, context=256)
+    models = fake_models(server_settings(), vad=FakeVAD(), stt=FakeSTT(), llm=llm, tts=FakeTTS())
+    workspace = Workspace(models, ServerOptions(port=8765), embedder=FakeEmbedder)
+    assert whole(client(workspace), {"messages": long_conversation(60), "max_tokens": 4}).strip()
+    response = client(workspace).post(URL, json={**user("Please read this. " * 100), "max_tokens": 4})
+    assert response.status_code == 400  # one message over the context: said, not a 500
