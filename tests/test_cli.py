@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import subprocess
 import sys
 from pathlib import Path
@@ -11,8 +12,9 @@ import pytest
 import soundfile as sf
 
 from sayso.audio.io import read_audio, write_audio
-from sayso.cli import EXIT_ERROR, main
-from sayso.testing import silence, tone
+from sayso.cli import EXIT_ERROR, conversation, main
+from sayso.config import Settings
+from sayso.testing import FakeLLM, FakeSTT, FakeTTS, FakeVAD, fake_models, silence, tone
 from tests.speechdata import recordings
 
 
@@ -173,3 +175,25 @@ def test_talk_without_devices_falls_back_to_typing_and_files(tmp_path: Path, iso
     assert "No microphone was found" in result.stdout
     saved = list((isolated_home / "replies").glob("*.wav"))
     assert len(saved) == 1 and read_audio(saved[0]).duration > 0.3
+
+
+def test_chat_says_a_line_is_too_long_for_the_model_and_goes_on(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    llm = FakeLLM("Sure thing.")
+    llm.context = 300
+    typed = iter(["Please read all of this. " * 100, "Hello again."])
+
+    def next_line(prompt: str = "") -> str:
+        try:
+            return next(typed)
+        except StopIteration:
+            raise EOFError from None
+
+    models = fake_models(Settings(), vad=FakeVAD(), stt=FakeSTT(), llm=llm, tts=FakeTTS())
+    monkeypatch.setattr(builtins, "input", next_line)
+    monkeypatch.setattr(conversation, "Models", lambda settings: models)
+    monkeypatch.setattr(conversation.embed, "preload", lambda: None)
+    code, out, err = run(capsys, "chat")
+    assert code == 0 and "too long for the language model" in err and "Traceback" not in err
+    assert "Sure thing." in out and len(llm.calls) == 1

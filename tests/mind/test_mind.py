@@ -9,6 +9,7 @@ import pytest
 
 from sayso.cli import main
 from sayso.config import Settings, load_settings
+from sayso.errors import PromptTooLong
 from sayso.mind import safety
 from sayso.mind.mind import BREAK_REMINDER, NOT_CAUGHT, Mind
 from sayso.realtime.turn import Assistant
@@ -221,3 +222,21 @@ def test_reminders_are_listed_by_the_cli(capsys: pytest.CaptureFixture[str]) -> 
     assert main(["reminders"]) == 0
     out = capsys.readouterr().out
     assert "1 pending" in out and "reminder" in out and "water the plants" in out
+
+
+def test_the_prompt_is_fitted_to_the_context_and_a_line_too_long_for_it_is_an_error() -> None:
+    mind, llm, _ = make()
+    llm.context = 400  # the fake counts about 3 characters a token: a few turns fill it
+    for turn in range(6):
+        line = f"Tell me fact number {turn} about the sea."
+        mind.conversation.record(line, mind.respond(line).text + " Here is a long fact about the sea." * 4)
+    assert mind.respond("And one about rivers?").text.endswith("Nice to hear from you.")
+    sent = llm.calls[-1]
+    assert llm.count_tokens(sent) <= llm.context - mind.settings.max_reply_tokens
+    assert sent[0].content.startswith("You are Sayso") and sent[-1].content == "And one about rivers?"
+    users = [m.content for m in sent if m.role == "user"]
+    assert sent[1].role == "user" and users[-2] == "Tell me fact number 5 about the sea."  # whole turns, newest kept
+    assert "fact number 0" not in " ".join(users)  # the oldest went first
+    with pytest.raises(PromptTooLong):
+        mind.respond("Please read all of this. " * 100)
+    assert mind.respond("What's 12 times 7?").text == "That's 84."  # a skill needs no prompt: still answered

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -13,7 +14,7 @@ from sayso.audio.frames import Audio
 from sayso.audio.io import read_audio, write_audio
 from sayso.cli.common import Commands
 from sayso.config import Settings
-from sayso.errors import DeviceError
+from sayso.errors import DeviceError, InputError
 from sayso.mind import embed
 from sayso.realtime import events as ev
 from sayso.realtime.engine import Engine
@@ -57,9 +58,13 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
             continue
         print(f"{settings.assistant_name.lower()}> ", end="", flush=True)
         pieces: list[str] = []
-        for clause in assistant.think(line):
-            print(("" if not pieces else " ") + clause, end="", flush=True)
-            pieces.append(clause)
+        try:
+            for clause in assistant.think(line):
+                print(("" if not pieces else " ") + clause, end="", flush=True)
+                pieces.append(clause)
+        except InputError as error:  # e.g. a line too long for the model: say so, and let them go on
+            print(f"\nsayso: {error}", file=sys.stderr, flush=True)
+            continue
         print()
         assistant.remember(line, " ".join(pieces))
     return 0
@@ -131,7 +136,10 @@ def _typed_talk(assistant: Assistant, settings: Settings, speakers: bool) -> int
         if user_text:
             turn += 1
             spoken = assistant.speak(user_text, TurnTimings(), since=time.perf_counter())
-            _say_typed(assistant, settings, speakers, turn, spoken)
+            try:
+                _say_typed(assistant, settings, speakers, turn, spoken)
+            except InputError as error:  # as in `chat`: said, and the conversation goes on
+                print(f"\nsayso: {error}", file=sys.stderr, flush=True)
 
 
 def _say_typed(
