@@ -147,7 +147,8 @@ class Mind:
             if found.route in _COUNTED:
                 self.log.count(_COUNTED[found.route], now)
             return _said(found)
-        limit = client.max_tokens or self.settings.max_reply_tokens
+        # a reply may take at most half the context, so a client's large max_tokens leaves room for a prompt
+        limit = min(client.max_tokens or self.settings.max_reply_tokens, self._llm().context // 2)
         messages = self._messages(user_text, client, limit)  # before the stream: a prompt too long is an error now
         return Reply("llm", self._chat(messages, limit, cancel))
 
