@@ -17,11 +17,11 @@ from tests.speechdata import SPEECH_DIR, Recording, recordings  # noqa: E402
 __all__ = ["SPEECH_DIR", "Recording", "recordings", "summary"]
 
 
-def summary(name: str, seconds: list[float], width: int = 22) -> str:
-    """One line: median and p95 in milliseconds over ``seconds``."""
+def summary(name: str, seconds: list[float], width: int = 22, decimals: int = 0) -> str:
+    """One line: median and p95 in milliseconds over ``seconds`` (``decimals``: for sub-millisecond steps)."""
     values = np.asarray(seconds) * 1000
     median, p95 = np.median(values), np.percentile(values, 95)
-    return f"{name:<{width}} median {median:7.0f} ms   p95 {p95:7.0f} ms   (n={len(values)})"
+    return f"{name:<{width}} median {median:7.{decimals}f} ms   p95 {p95:7.{decimals}f} ms   (n={len(values)})"
 
 
 def print_targets(ready: list[float], first_audio: list[float]) -> None:
