@@ -1,7 +1,8 @@
 """Every door, same behaviour: the same lines said through `sayso chat`, the realtime WebSocket
-(streaming engine) and ``/v1/chat/completions`` take the same route through the Mind and get the
-same reply. The Mind is not replaced: a spy on ``Mind.respond`` only records where each line went.
-(Wyoming has no reply path, only speech-to-text and text-to-speech, so it is no door here.)"""
+(the streaming engine, spoken; the simple engine, typed) and ``/v1/chat/completions`` take the
+same route through the Mind and get the same reply. The Mind is not replaced: a spy on
+``Mind.respond`` only records where each line went. (Wyoming has no reply path, only
+speech-to-text and text-to-speech, so it is no door here.)"""
 
 from __future__ import annotations
 
@@ -110,6 +111,14 @@ def test_chat_the_realtime_socket_and_the_openai_api_take_the_same_route(
         by_socket = [socket_turn(ws, stt, line) for line in LINES]
     assert [route for route in spy.take() if route[0]] == expected  # the read-ahead asks nothing of respond
 
+    with live_server(fakes(), engine="simple") as simple, open_socket(simple, None) as ws:
+        next_event(ws, "session.ready")
+        by_typing = []
+        for line in LINES:  # the simple engine also takes typed text
+            ws.send(json.dumps({"type": "text", "text": line}))
+            by_typing.append(next_event(ws, "reply.done")["text"])
+    assert spy.take() == expected
+
     http = client(live.workspace)
     by_api = [
         http.post("/v1/chat/completions", json={"messages": [{"role": "user", "content": line}]}).json()["choices"][0][
@@ -118,5 +127,5 @@ def test_chat_the_realtime_socket_and_the_openai_api_take_the_same_route(
         for line in LINES
     ]
     assert spy.take() == expected
-    assert by_cli == by_socket == by_api
+    assert by_cli == by_socket == by_typing == by_api
     assert "988" in by_api[0] and by_api[1] == "That's 391." and "below zero" in by_api[2] and by_api[3] == REPLY

@@ -8,9 +8,9 @@ be human; a barge-in stops the LLM within one token (``respond``'s ``cancel``).
 
 Every door (``sayso talk``/``chat``/``reply``, the realtime WebSocket, the OpenAI-compatible
 ``/v1/chat/completions``) answers through ``respond``. A door whose client keeps the
-conversation (the OpenAI API sends it whole each time) passes it as a ``ClientConversation``; the screen,
-skills, memory, disclosure and guard are the same, and the prompt is fitted to the model's
-context (``llm.base.fit``: oldest turns dropped first) for either kind of conversation.
+conversation (the OpenAI API sends it whole each time) passes it as a ``ClientConversation``;
+the screen, skills, memory, disclosure and guard are the same, and the prompt is fitted to the
+model's context (``llm.base.fit``: oldest turns dropped first) for either kind of conversation.
 """
 
 from __future__ import annotations
@@ -147,8 +147,7 @@ class Mind:
             if found.route in _COUNTED:
                 self.log.count(_COUNTED[found.route], now)
             return _said(found)
-        # a reply may take at most half the context, so a client's large max_tokens leaves room for a prompt
-        limit = min(client.max_tokens or self.settings.max_reply_tokens, self._llm().context // 2)
+        limit = self._reply_tokens(client)
         messages = self._messages(user_text, client, limit)  # before the stream: a prompt too long is an error now
         return Reply("llm", self._chat(messages, limit, cancel))
 
@@ -189,13 +188,16 @@ class Mind:
         """Let the LLM read the prompt of a reply to what the user has said so far (``""``: only the
         history), while they are still speaking; the reply then reads only what follows. Setting
         ``stop`` ends it early."""
+        own = ClientConversation(self.conversation)
         try:
-            messages = self._messages(
-                user_text_so_far, ClientConversation(self.conversation), self.settings.max_reply_tokens
-            )
+            messages = self._messages(user_text_so_far, own, self._reply_tokens(own))
         except PromptTooLong:
             return  # the reply will say so; nothing worth reading ahead
         self._llm().prefill(messages, stop)
+
+    def _reply_tokens(self, client: ClientConversation) -> int:
+        # a reply may take at most half the context, so a client's large max_tokens leaves room for a prompt
+        return min(client.max_tokens or self.settings.max_reply_tokens, self._llm().context // 2)
 
     def _messages(self, user_text: str, client: ClientConversation, reply_tokens: int) -> list[Message]:
         """The prompt for ``user_text``, fitted to the model's context: Sayso's persona first, then
