@@ -11,6 +11,7 @@ import pytest
 from sayso.mind.skills import SkillResult, calc, controls
 from sayso.mind.skills.notes import Lists, NotesSkill
 from sayso.mind.skills.schedule import Schedule, ScheduleSkill
+from sayso.mind.skills.when import duration_seconds
 from sayso.mind.text import is_nonsense, normal
 from sayso.store.db import Database
 
@@ -155,3 +156,9 @@ def test_whisper_style_text_is_normalised() -> None:
     assert normal("one and a half hours") == "1 and a half hours"
     assert is_nonsense("") and is_nonsense("Um...") and is_nonsense(" ?? ")
     assert not is_nonsense("Hi") and not is_nonsense("no")
+
+
+def test_a_sign_counts_only_when_it_stands_apart() -> None:
+    assert duration_seconds(normal("set a timer for minus five minutes")) == (-300.0, (16, 31))
+    found = duration_seconds(normal("set a timer for 2-3 minutes"))  # a range, not minus 3
+    assert found is not None and found[0] == 180.0
