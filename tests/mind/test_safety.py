@@ -92,7 +92,7 @@ def test_the_mind_routes_unseen_crisis_lines_to_safety_and_never_to_the_llm(line
 
 def test_the_mind_opens_an_imminent_reply_with_the_emergency_number() -> None:
     talk = mind()
-    talk.respond("hello").text  # the conversation's opening disclosure
+    _ = talk.respond("hello").text  # the conversation's opening disclosure
     assert talk.respond("I have the pills in my hand right now").text.startswith("Please call 911 right now")
     assert not talk.respond("I don't see the point of living anymore").text.startswith("Please call")
 
