@@ -80,7 +80,8 @@ _CRISIS = re.compile(
 )
 # Hyperbole and idiom that use the same words without meaning them.
 _NOT_CRISIS = re.compile(
-    r"\bdie (?:of|from) (?:embarrassment|laughter|laughing|boredom|shame|cringe|happiness|cuteness)\b"
+    r"\b(?:die|dying) (?:of|from) (?:embarrassment|laughter|laughing|boredom|shame|cringe|happiness|cuteness|thirst"
+    r"|hunger|(?:the )?heat|(?:the )?cold|curiosity)\b"
     r"|\bdying (?:to|of laughter|laughing)\b|\bdied laughing\b|\bto die for\b"
     r"|\bif i (?:have|had) to (?:\w+ ){1,8}(?:again|one more|1 more|another)\b.*\bkill myself\b"
     r"|\bsuicide squad\b|\bsuicide (?:prevention|awareness|doors?)\b"
