@@ -28,7 +28,7 @@ IMMINENT = [
 NOT_IMMINENT = ["I don't see the point of living anymore", "honestly i just want to go to sleep and not wake up ever"]
 # Hyperbole, grief, idiom and questions about someone else, which share the crisis words.
 PASSES = [
-    "This traffic is killing me",
+    "These new shoes are killing my feet",
     "My presentation bombed, I want to crawl under a rock",
     "I'm dying to hear your thoughts on the new album",
     "My hamster died this morning and I'm really sad",
