@@ -166,7 +166,7 @@ class Mind:
         return SkillResult(
             found.route,
             {
-                "safety:crisis": safety.crisis_reply(s.locale, s.crisis_line),
+                "safety:crisis": safety.crisis_reply(s.locale, s.crisis_line, found.imminent),
                 "safety:identify": safety.IDENTIFY_REPLY,
                 "safety:disclosure": f"No, I'm not a person. I'm {s.assistant_name}, an AI assistant on your computer.",
                 "safety:minor": safety.MINOR_REPLY,

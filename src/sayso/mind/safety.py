@@ -1,8 +1,12 @@
 """The safety screen, run on every utterance before anything else, and the guard on what the LLM says.
 
-Rules, not the LLM, decide: the embedded model is far too small to be trusted with this, and a
-rule can be read, tested and argued about. Hyperbole ("this traffic is killing me", "I could die
-of embarrassment") is told apart from statements of suicidal ideation or self-harm.
+Rules and a classifier, not the LLM, decide: the embedded model is far too small to be trusted
+with this. The rules catch the common wordings and can be read, tested and argued about; the
+classifier (``sayso.mind.crisis``, MiniLM embeddings) catches what they miss because it does not
+depend on the exact words, and vetoes a rule's match it is sure is the words used for something
+else. Hyperbole ("this traffic is killing me", "I could die of embarrassment") is told apart from
+statements of suicidal ideation or self-harm. Imminent danger (means at hand, an act under way, a
+time set soon) gets a reply that says to call for help now, before anything else.
 """
 
 from __future__ import annotations
@@ -10,6 +14,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+
+from sayso.mind import crisis
+from sayso.mind.crisis import Verdict
 
 CRISIS_LINES = {
     "US": "In the US you can call or text 988, the Suicide and Crisis Lifeline, any time, day or night",
@@ -73,11 +80,25 @@ _CRISIS = re.compile(
 )
 # Hyperbole and idiom that use the same words without meaning them.
 _NOT_CRISIS = re.compile(
-    r"\bdie (?:of|from) (?:embarrassment|laughter|laughing|boredom|shame|cringe|happiness|cuteness)\b"
+    r"\b(?:die|dying) (?:of|from) (?:embarrassment|laughter|laughing|boredom|shame|cringe|happiness|cuteness|thirst"
+    r"|hunger|(?:the )?heat|(?:the )?cold|curiosity)\b"
     r"|\bdying (?:to|of laughter|laughing)\b|\bdied laughing\b|\bto die for\b"
     r"|\bif i (?:have|had) to (?:\w+ ){1,8}(?:again|one more|1 more|another)\b.*\bkill myself\b"
     r"|\bsuicide squad\b|\bsuicide (?:prevention|awareness|doors?)\b"
     r"|\b(?:want|wanna) to die (?:of|from|laughing)\b|\bkill (?:myself )?laughing\b"
+)
+# Cues that a crisis is imminent: a time set soon, means at hand, an act under way or done, a last goodbye.
+_IMMINENT = re.compile(
+    r"\b(?:right now|now|tonight|today|tomorrow|this (?:morning|afternoon|evening|weekend|week)"
+    r"|by (?:the )?(?:morning|tonight|tomorrow)|in (?:an|a few|\d+) (?:hours?|minutes?)|(?:minutes?|an hour|hours?) ago"
+    r"|after (?:work|school|my shift)|on (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+    r"|when every(?:one|body)(?:'s| is) (?:asleep|out|gone))\b"
+    r"|\b(?:in my hands?|in front of me|right here|(?:is|are|it's) (?:loaded|ready)|i'm ready"
+    r"|already (?:taken|took|swallowed|done)|just (?:took|taken|swallowed|drank|cut)"
+    r"|(?:i've|i have) (?:taken|swallowed|drunk|cut)|i (?:took|swallowed|drank)"
+    r"|(?:i'm|i am) (?:standing |sitting )?(?:on|at|in) (?:the )?(?:edge|ledge|bridge|roof|railing|tracks|platform"
+    r"|cliff|balcony|top)|last (?:message|night alive|day|goodbye)|final goodbye|this is (?:my )?goodbye"
+    r"|noose|bleeding)\b"
 )
 _IDENTIFY = re.compile(
     r"\b(?:who(?:'s| is| was)|whose voice|identify|recogni[sz]e|tell me who|figure out who|work out who|know who"
@@ -122,12 +143,20 @@ class Screen:
 
     route: str  # "safety:crisis", "safety:identify", "safety:disclosure", "safety:minor"
     minor_age_said: bool = False
+    imminent: bool = False  # for a crisis: danger now, so the reply says to call for help now
 
 
-def screen(text: str, minor: bool) -> Screen | None:
-    """The safeguard an utterance (already ``normal``-ised) calls for, if any."""
-    if _CRISIS.search(text) and not _NOT_CRISIS.search(text):
-        return Screen("safety:crisis")
+def by_meaning(text: str) -> Verdict:
+    """The classifier's verdict on ``text``, from the shared model (loaded on first use)."""
+    return crisis.model().judge(text)
+
+
+def screen(text: str, minor: bool, meaning: Callable[[str], Verdict] | None = by_meaning) -> Screen | None:
+    """The safeguard an utterance (already ``normal``-ised) calls for, if any.
+
+    ``meaning`` judges crisis lines by meaning beside the rules; ``None`` leaves the rules alone."""
+    if (found := crisis_screen(text, meaning)) is not None:
+        return found
     if _IDENTIFY.search(text) and not _NOT_IDENTIFY.search(text):
         return Screen("safety:identify")
     if _HUMAN_QUESTION.search(text):
@@ -140,10 +169,32 @@ def screen(text: str, minor: bool) -> Screen | None:
     return None
 
 
-def crisis_reply(locale: str, line: str = "") -> str:
-    """The caring reply with crisis resources for ``locale`` (``line`` overrides the table)."""
+def crisis_screen(text: str, meaning: Callable[[str], Verdict] | None = by_meaning) -> Screen | None:
+    """``safety:crisis`` if ``text`` (``normal``-ised) is a crisis of the speaker's own, else None."""
+    if _NOT_CRISIS.search(text):
+        return None
+    ruled = _CRISIS.search(text) is not None
+    if meaning is None:
+        return Screen("safety:crisis", imminent=_IMMINENT.search(text) is not None) if ruled else None
+    verdict = meaning(text)
+    if verdict.crisis >= crisis.TRIGGER or (ruled and verdict.crisis >= crisis.VETO):
+        imminent = _IMMINENT.search(text) is not None or verdict.imminent >= crisis.IMMINENT
+        return Screen("safety:crisis", imminent=imminent)
+    return None
+
+
+def crisis_reply(locale: str, line: str = "", imminent: bool = False) -> str:
+    """The caring reply with crisis resources for ``locale`` (``line`` overrides the table); for
+    imminent danger it opens by saying to call the emergency number now."""
     resource = line or CRISIS_LINES.get(locale.upper(), ANY_LINE)
     emergency = EMERGENCY.get(locale.upper(), "your local emergency number")
+    if imminent:
+        return (
+            f"Please call {emergency} right now, or ask someone near you to call for you. "
+            f"{resource.rstrip('.')}. You deserve help this minute, and I'm glad you told me. "
+            "If you can, put what you might use out of reach and stay near other people. "
+            "I'm an AI, not a counsellor, but I'm here and I'll keep talking with you while you get help."
+        )
     return (
         "I'm really sorry you're feeling this way, and I'm glad you told me. "
         f"You deserve support from a person right now. {resource.rstrip('.')}. "
