@@ -207,6 +207,22 @@ class Registry:
                 best[row["key"]] = (_person(row), np.frombuffer(row["vector"], dtype=np.float32))
         return list(best.values())[:k]
 
+    def sample_voices(self, count: int, seed: int = 0) -> list[tuple[int, np.ndarray]]:
+        """About ``count`` protected people's voices (not variants) at random: (person key, vector)."""
+        top = int(self.db.query("SELECT COALESCE(MAX(key), 0) AS top FROM likeness_vectors")[0]["top"])
+        # Random keys, as many as should hit ``count`` voices among the variants (rowid look-ups, no scan).
+        keys = np.unique(np.random.default_rng(seed).integers(1, top + 1, 2 * VARIANTS_PER_PERSON * count))
+        found: dict[int, np.ndarray] = {}
+        for start in range(0, len(keys), 10_000):
+            chunk = [int(k) for k in keys[start : start + 10_000]]
+            for row in self.db.query(
+                f"SELECT person, vector FROM likeness_vectors WHERE variant = 'voice' AND key IN "
+                f"({','.join('?' * len(chunk))})",
+                chunk,
+            ):
+                found.setdefault(int(row["person"]), np.frombuffer(row["vector"], dtype=np.float32))
+        return list(found.items())[:count]
+
     def refresh(self, force: bool = False) -> None:
         """Bring the index up to date with changes made by other processes (rate-limited unless ``force``)."""
         now = time.monotonic()
