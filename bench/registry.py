@@ -40,8 +40,9 @@ import numpy as np
 
 from _common import recordings  # isort: skip
 from likeness import FOLDERS, voiceprints  # isort: skip
-from scale_policy import compare, synthetic_calibration  # isort: skip
+from scale_policy import compare, synthetic_calibration, tail_check  # isort: skip
 from sayso.voices.embedding import LazyEmbedder, ResemblyzerEmbedder, unit
+from sayso.voices.likeness import load_calibration
 from sayso.voices.likeness.calibration import Calibration
 from sayso.voices.likeness.guard import CANDIDATES
 from sayso.voices.likeness.index import VectorIndex
@@ -368,6 +369,8 @@ def main() -> None:
     print(f"faiss {faiss.__version__}; builds use every core, single queries one thread; the machine is shared")
     resemblance(population, real, speakers, variants)
     alike_cosine = float(real_statistics(real, speakers)["unrelated"][2])
+    print("the tail model on the shipped calibration's real impostor scores (Resemblyzer, segment scores):")
+    tail_check(load_calibration(None))
     calibration = synthetic_calibration(population)
     print(
         f"synthetic calibration (raw cosine): sound-alike {calibration.sound_alike:.3f} at FMR "

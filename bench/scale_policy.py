@@ -20,7 +20,7 @@ import numpy as np
 
 from sayso.voices.likeness.calibration import Calibration, calibrate
 from sayso.voices.likeness.index import VectorIndex
-from sayso.voices.likeness.policy import PROBES, ScalePolicy
+from sayso.voices.likeness.policy import PROBES, ScalePolicy, fit_tail
 
 FULL_LENGTH = 30.0
 """Seconds of speech the policy is asked about: past every band, so the full-length thresholds."""
@@ -129,6 +129,21 @@ def compare(
             f"  {label:<23} threshold {threshold:.3f} | expected flags/check {_rate(expected)} | held-out "
             f"{unrelated} unrelated voices: flagged {flagged.any(axis=1).mean():.4f} of checks, "
             f"{flagged.sum(axis=1).mean():.3f} flags/check (of 10 candidates) | caught: {found}"
+        )
+
+
+def tail_check(calibration: Calibration) -> None:
+    """The tail model on real impostor scores: fitted to the quantiles up to 99 %, the 99.9 % one predicted."""
+    bands = [("full length", calibration.impostor_quantiles)]
+    bands += [(f"up to {b.max_seconds:.1f} s", b.impostor_quantiles) for b in calibration.bands]
+    for label, quantiles in bands:
+        tail = fit_tail(quantiles, end=0.99)
+        if tail is None:
+            continue
+        observed = float(quantiles[int(0.999 * (len(quantiles) - 1))])
+        print(
+            f"  {label:<13} 99.9 % impostor score: observed {observed:.4f}, predicted from <= 99 % "
+            f"{tail.threshold_for(0.001):.4f} (shape {tail.shape:+.2f}); observed 99.9 % held out of the fit"
         )
 
 

@@ -79,11 +79,11 @@ def _growth(shape: float, ratio: np.ndarray) -> np.ndarray:
     return np.asarray((np.power(ratio, shape) - 1.0) / shape)
 
 
-def fit_tail(quantiles: tuple[float, ...] | np.ndarray) -> Tail | None:
+def fit_tail(quantiles: tuple[float, ...] | np.ndarray, end: float = TAIL_END) -> Tail | None:
     """The generalised Pareto tail of impostor scores given as evenly spaced quantiles (0 to 1).
 
     Least squares on 30 quantiles spaced evenly in log exceedance between ``TAIL_START`` and
-    ``TAIL_END``, the scale solved exactly for each shape tried. None if there are too few
+    ``end``, the scale solved exactly for each shape tried. None if there are too few
     quantiles or the tail is flat (every high score equal).
     """
     values = np.asarray(quantiles, dtype=np.float64)
@@ -91,7 +91,7 @@ def fit_tail(quantiles: tuple[float, ...] | np.ndarray) -> Tail | None:
         return None
     levels = np.linspace(0.0, 1.0, len(values))
     share = 1.0 - TAIL_START
-    exceed = np.geomspace(share, 1.0 - TAIL_END, 30)
+    exceed = np.geomspace(share, 1.0 - end, 30)
     start = float(np.interp(TAIL_START, levels, values))
     excess = np.interp(1.0 - exceed, levels, values) - start
     if excess[-1] <= 0:
