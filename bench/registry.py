@@ -24,8 +24,10 @@ of the exact top ``CANDIDATES`` people (by their best entry); of the people amon
 sound-alike cosine (the real unrelated pairs' 99th percentile, FMR 1 %); the largest error of a
 returned score against the exact cosine; whether the imitated person is returned. Exact answers
 come from one batched scan. The machine is shared: timings are noisy, p99 most of all.
+Then, per size, the registry-size policy against the fixed threshold (``scale_policy.py``):
+false flags per held-out unrelated voice and imitations still caught, and the probes' cost.
 
-    nice -n 19 .venv/bin/python bench/registry.py                      # 10k, 100k, 1M people (~12 min)
+    nice -n 19 .venv/bin/python bench/registry.py      # 10k, 100k, 1M people (~15 min quiet; 1M peaks at ~10 GB)
     nice -n 19 .venv/bin/python bench/registry.py --people 100000 --queries 100
 """
 
