@@ -24,8 +24,10 @@ of the exact top ``CANDIDATES`` people (by their best entry); of the people amon
 sound-alike cosine (the real unrelated pairs' 99th percentile, FMR 1 %); the largest error of a
 returned score against the exact cosine; whether the imitated person is returned. Exact answers
 come from one batched scan. The machine is shared: timings are noisy, p99 most of all.
+Then, per size, the registry-size policy against the fixed threshold (``scale_policy.py``):
+false flags per held-out unrelated voice and imitations still caught, and the probes' cost.
 
-    nice -n 19 .venv/bin/python bench/registry.py                      # 10k, 100k, 1M people (~12 min)
+    nice -n 19 .venv/bin/python bench/registry.py      # 10k, 100k, 1M people (~15 min quiet; 1M peaks at ~10 GB)
     nice -n 19 .venv/bin/python bench/registry.py --people 100000 --queries 100
 """
 
@@ -40,7 +42,10 @@ import numpy as np
 
 from _common import recordings  # isort: skip
 from likeness import FOLDERS, voiceprints  # isort: skip
+from scale_policy import compare, synthetic_calibration, tail_check  # isort: skip
 from sayso.voices.embedding import LazyEmbedder, ResemblyzerEmbedder, unit
+from sayso.voices.likeness import load_calibration
+from sayso.voices.likeness.calibration import Calibration
 from sayso.voices.likeness.guard import CANDIDATES
 from sayso.voices.likeness.index import VectorIndex
 from sayso.voices.likeness.registry import VARIANTS_PER_PERSON as VARIANTS
@@ -209,11 +214,11 @@ def real_embeddings() -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     return real, np.array([s for (s, p) in clean if p is not None]), variants
 
 
-def rss_mb() -> float:
-    """This process's resident memory in MB."""
+def rss_mb(field: str = "VmRSS") -> float:
+    """This process's resident memory in MB (``VmHWM``: its peak so far)."""
     with open("/proc/self/status") as handle:
         for line in handle:
-            if line.startswith("VmRSS:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) / 1024
     return float("nan")
 
@@ -285,8 +290,12 @@ def query_sets(
     }
 
 
-def run(people: int, population: Fitted, queries: int, alike_cosine: float) -> None:
-    """Build the index over ``people`` protected people and print latency, recall and memory."""
+def run(
+    people: int, population: Fitted, args: argparse.Namespace, alike_cosine: float, calibration: Calibration
+) -> None:
+    """Build the index over ``people`` protected people and print latency, recall, memory and the policy's figures."""
+    queries = args.queries
+    run_started = time.perf_counter()
     entries = population.people(people)
     ids = np.arange(len(entries), dtype=np.int64)
     sets = query_sets(population, entries, people, queries)
@@ -330,6 +339,11 @@ def run(people: int, population: Fitted, queries: int, alike_cosine: float) -> N
                 f"  target p99 <= {TARGET_P99_MS:.0f} ms, recall >= {TARGET_RECALL} at 1M people ({label}): {verdict}"
                 f" (wall p99 {p99:.1f} ms, thread CPU p99 {cpu_ms[1]:.1f} ms, recall {recall:.4f})"
             )
+    del exact
+    compare(index, entries, people, VARIANTS, population, calibration, guard_query, args.unrelated, args.imitations)
+    print(
+        f"  {people:,} people done in {time.perf_counter() - run_started:.0f} s; peak memory {rss_mb('VmHWM'):.0f} MB"
+    )
 
 
 def score_errors(
@@ -346,6 +360,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--unrelated", type=int, default=2000, help="held-out unrelated voices per size (policy)")
+    parser.add_argument("--imitations", type=int, default=300, help="held-out imitations per kind (policy)")
     args = parser.parse_args()
     import faiss
 
@@ -355,8 +371,15 @@ def main() -> None:
     print(f"faiss {faiss.__version__}; builds use every core, single queries one thread; the machine is shared")
     resemblance(population, real, speakers, variants)
     alike_cosine = float(real_statistics(real, speakers)["unrelated"][2])
+    print("the tail model on the shipped calibration's real impostor scores (Resemblyzer, segment scores):")
+    tail_check(load_calibration(None))
+    calibration = synthetic_calibration(population)
+    print(
+        f"synthetic calibration (raw cosine): sound-alike {calibration.sound_alike:.3f} at FMR "
+        f"{calibration.sound_alike_fmr:.4f}, same person {calibration.same_person:.3f}, EER {calibration.eer:.4f}"
+    )
     for people in args.people:
-        run(people, population, args.queries, alike_cosine)
+        run(people, population, args, alike_cosine, calibration)
         gc.collect()
 
 

@@ -42,7 +42,7 @@ def test_a_search_that_scans_few_cells_still_agrees_with_exact_search(monkeypatc
     assert all(np.allclose(f[1], vectors[(f[0] - 3) // 7] @ q, atol=1e-3) for f, q in zip(found, queries, strict=True))
 
 
-def test_removed_voices_are_never_returned_and_not_saved(tmp_path: Path) -> None:
+def test_removed_voices_are_never_returned_and_not_saved(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     vectors = clustered_voices(800, seed=2)
     index = VectorIndex(256, np.arange(800), vectors, exact_below=0)
     path = tmp_path / "index.faiss"
@@ -53,8 +53,12 @@ def test_removed_voices_are_never_returned_and_not_saved(tmp_path: Path) -> None
     loaded.remove(np.array([5, 9999]))  # an unknown id is ignored
     found, _ = loaded.search(vectors[5], 10)
     assert 5 not in found and len(found) == 10
-    loaded.save(path)  # a tombstone cannot be written: the file goes, so the next start rebuilds
-    assert not path.exists()
+    assert not loaded.save(path)  # a tombstone cannot be written: the older file stays for the registry's log replay
+    reread = VectorIndex.load(path, 256)
+    assert reread is not None and len(reread) == 800 and reread.search(vectors[5], 1)[0][0] == 5
+    monkeypatch.setattr(index_module, "MAX_TOMBSTONES", 1)
+    loaded.remove(np.array([6]))  # more tombstones than a search should skip: the file goes, the next start rebuilds
+    assert loaded.tombstones == 3 and not loaded.save(path) and not path.exists()
 
 
 def test_added_voices_are_found_and_a_grown_index_asks_for_a_rebuild(tmp_path: Path) -> None:

@@ -45,6 +45,10 @@ class LikenessVerdict:
     """Calibrated false-match rate at the sound-alike threshold (the one that blocks)."""
     speech_seconds: float | None = None
     method: str = ""
+    registry_size: int | None = None
+    """Protected people the voice was checked against (the thresholds rise with it)."""
+    expected_false_flags: float | None = None
+    """Expected protected people an unrelated voice is falsely flagged as, per check, at these thresholds."""
 
 
 class LikenessGuard(Protocol):

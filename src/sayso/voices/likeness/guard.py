@@ -21,6 +21,7 @@ from sayso.errors import EmptyAudio, SeveralSpeakers, SpeechTooShort
 from sayso.voices.embedding import SpeakerEmbedder, VoicePrint, enrolment_vector, unit
 from sayso.voices.guard import LikenessMatch, LikenessVerdict
 from sayso.voices.likeness.calibration import Calibration
+from sayso.voices.likeness.policy import Probes, ScalePolicy
 from sayso.voices.likeness.registry import ProtectedPerson, Registry
 from sayso.voices.likeness.scoring import Scorer
 from sayso.voices.likeness.variants import enrolment_vectors, variant_prints
@@ -40,6 +41,8 @@ CANDIDATES = 10
 CONTEXT_SECONDS = 3.0
 """Speech of a voice's previous clauses joined to a short clause, so it is judged on enough audio."""
 SHORT_CLAUSE_SECONDS = 1.6
+PROBE_SECONDS = 30.0
+"""A protected voice (several recordings' mean) probes the registry as a full-length test."""
 
 
 class Guard:
@@ -52,6 +55,8 @@ class Guard:
         self.embedder = embedder
         self.calibration = calibration
         self.scorer = Scorer(calibration.method, cohort)
+        self.policy = ScalePolicy(calibration)
+        self.probes = Probes(self._probe)
         self._recent: dict[str, np.ndarray] = {}
         self._lock = threading.Lock()
 
@@ -124,7 +129,10 @@ class Guard:
 
     def assess(self, voiceprint: VoicePrint, what: str) -> LikenessVerdict:
         """The verdict on a voiceprint against the registry, with the nearest people as evidence."""
-        same, alike = self.calibration.thresholds_for(voiceprint.speech_seconds)
+        # Thresholds for the registry's size: a check compares with everyone (see ``policy``).
+        people = len(self.registry)
+        decision = self.policy.decide(voiceprint.speech_seconds, people, self.probes.maxima(people))
+        same, alike = decision.same_person, decision.sound_alike
         nearest = self._nearest(voiceprint, same, alike)
         matches = tuple(m for m in nearest if m.score >= alike)
         if matches:
@@ -139,15 +147,28 @@ class Guard:
             nearest=nearest,
             same_person_threshold=same,
             sound_alike_threshold=alike,
-            false_match_rate=self.calibration.fmr_at(alike, voiceprint.speech_seconds),
+            false_match_rate=decision.per_comparison_fmr,
             speech_seconds=voiceprint.speech_seconds,
             method=self.calibration.method,
+            registry_size=decision.people,
+            expected_false_flags=decision.expected_false_flags,
         )
 
     def score(self, enrolment: np.ndarray, test: VoicePrint) -> float:
         """The calibrated score of one test against an enrolment's vectors (rows): that of its closest row."""
         rows = np.atleast_2d(enrolment)
         return float(self.scorer.score(rows, self.scorer.stats(rows), test).max())
+
+    def _probe(self, count: int) -> np.ndarray:
+        """Best scores of ``count`` protected voices against the other people (see ``policy``)."""
+        best = []
+        for person, vector in self.registry.sample_voices(count):
+            others = [v for p, v in self.registry.nearest(vector, CANDIDATES + 1) if p.key != person]
+            if others:
+                rows = np.stack(others)
+                probe = VoicePrint(vector, vector[None, :], PROBE_SECONDS)
+                best.append(float(self.scorer.score(rows, self.scorer.stats(rows), probe).max()))
+        return np.array(best)
 
     def _check_same_speaker(self, prints: Sequence[VoicePrint], names: Sequence[str]) -> None:
         # Each file must at least sound like a sound-alike of the others (calibrated: same-speaker

@@ -24,7 +24,8 @@ variant, not the voice). The HNSW graph used first took 21 min to build at 1M si
 Additions are cheap (each vector is coded into its nearest cell), but the cells are those of
 the build: once the registry has grown far past what they were sized for, ``save`` drops the
 file so the next start rebuilds. A removed voice is a tombstone, filtered from results until
-that rebuild. Vectors are unit length and scored by inner product (= cosine). Under
+that rebuild (an index with tombstones is not written: the registry replays removals over the
+last file written). Vectors are unit length and scored by inner product (= cosine). Under
 ``EXACT_BELOW`` entries, or without FAISS, search is one matrix product in NumPy: exact.
 """
 
@@ -32,6 +33,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +55,8 @@ RERANKED = 64
 """The code scan keeps ``RERANKED`` x k candidates, re-scored on the fp16 copies. 4-bit codes rank
 the dense neighbourhood of a voice roughly: at 1M people 64 x k did as well as 256 x k with these
 codes, while half as many codes (32 bytes) needed 256 x k for recall 0.99 (0.96 at 32 x k)."""
+MAX_TOMBSTONES = 1000
+"""Removed entries an index may carry across a restart before the file is dropped for a rebuild."""
 DIMS_PER_CODE = 2
 """Dimensions per 4-bit code of the product quantizer: 128 codes, 64 bytes an entry."""
 TRAIN_PER_CELL = 40
@@ -147,19 +151,31 @@ class VectorIndex:
         top = top[np.argsort(-scores[top])]
         return self._ids[top], scores[top]
 
-    def save(self, path: Path) -> None:
-        """Write the FAISS index to ``path`` atomically.
+    @property
+    def tombstones(self) -> int:
+        """Removed entries still inside the FAISS index (filtered from results until a rebuild)."""
+        return len(self._removed)
 
-        An exact index has nothing to write; one with tombstones, or outgrown, deletes the file
-        instead, so the next start rebuilds it from the database (without the removed voices).
+    def save(self, path: Path) -> bool:
+        """Write the FAISS index to ``path`` atomically; whether it was written.
+
+        An exact index has nothing to write and an outgrown one should be rebuilt: both delete
+        the file, so the next start rebuilds it, as does one with over ``MAX_TOMBSTONES``
+        (each search asks FAISS for that many more results). One with fewer tombstones cannot be written (the
+        removed entries would come back) and leaves the file as it was: the registry replays
+        its change log, removals included, over the older file.
         """
-        if self._faiss_index is None or self._removed or self.outgrown:
+        if self._faiss_index is None or self.outgrown or len(self._removed) > MAX_TOMBSTONES:
             path.unlink(missing_ok=True)
-            return
+            return False
+        if self._removed:
+            return False
         faiss = _faiss()
-        temporary = path.with_suffix(".tmp")
+        # Unique per writer: two processes saving at once must not write into one temporary file.
+        temporary = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
         faiss.write_index(self._faiss_index, str(temporary))
         temporary.replace(path)
+        return True
 
     @classmethod
     def load(cls, path: Path, dim: int) -> VectorIndex | None:

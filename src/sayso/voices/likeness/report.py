@@ -27,6 +27,11 @@ def verdict_json(file: str, verdict: LikenessVerdict, calibration: Calibration) 
         "length_band": _band_name(calibration, verdict.speech_seconds),
         "false_match_rate": calibration_fmr,
         "calibration": {"source": calibration.source, "eer": calibration.eer},
+        "registry": {
+            "people": verdict.registry_size,
+            # Thresholds rise with the registry so that this stays at the calibrated rate (see policy.py).
+            "expected_false_flags_per_check": verdict.expected_false_flags,
+        },
         "matches": [asdict(m) for m in verdict.matches],
         "nearest": [asdict(m) for m in verdict.nearest],
     }
