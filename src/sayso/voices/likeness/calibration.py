@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sayso.voices.embedding import VoicePrint, enrolment_vector, unit
+from sayso.voices.embedding import RESEMBLYZER, VoicePrint, enrolment_vector, joined, parts
 
 SAME_PERSON_FMR = 0.001
 SOUND_ALIKE_FMR = 0.01
@@ -73,6 +73,8 @@ class Calibration:
     bands: tuple[Band, ...] = ()
     impostor_quantiles: tuple[float, ...] = field(default=(), repr=False)
     source: str = ""
+    encoder: str = RESEMBLYZER
+    """The speaker encoder whose scores these thresholds judge (files from before it was kept: Resemblyzer)."""
 
     def band_for(self, speech_seconds: float) -> Band | None:
         """The length band a test with this much speech is judged in; None for full-length tests."""
@@ -124,7 +126,8 @@ def window_seconds(windows: int) -> float:
 def crop(test: VoicePrint, windows: int, start: int = 0) -> VoicePrint:
     """A shorter test made of ``windows`` consecutive windows (no re-embedding needed)."""
     segments = test.segments[start : start + windows]
-    return VoicePrint(unit(segments.mean(axis=0)), segments, window_seconds(len(segments)))
+    vector = joined(parts(segments.mean(axis=0), test.encoder))[0]
+    return VoicePrint(vector, segments, window_seconds(len(segments)), test.encoder)
 
 
 def trials(
@@ -184,6 +187,7 @@ def calibrate(
     full: tuple[np.ndarray, np.ndarray],
     bands: Mapping[float, tuple[np.ndarray, np.ndarray]],
     source: str = "",
+    encoder: str = RESEMBLYZER,
 ) -> Calibration:
     """Thresholds from (genuine, impostor) scores of full-length tests and of each length band."""
     genuine, impostor = full
@@ -216,6 +220,7 @@ def calibrate(
         bands=band_list,
         impostor_quantiles=_quantiles(impostor),
         source=source,
+        encoder=encoder,
     )
 
 

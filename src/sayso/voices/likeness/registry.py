@@ -19,6 +19,7 @@ import numpy as np
 
 from sayso.errors import AlreadyProtected, UnknownProtectedPerson
 from sayso.store.db import Database
+from sayso.voices.embedding import RESEMBLYZER, dim_of, part
 from sayso.voices.likeness.index import VectorIndex
 
 DOMAIN = "likeness"
@@ -50,7 +51,15 @@ def m002_voice_variants(conn: sqlite3.Connection) -> None:
     conn.execute("UPDATE likeness_state SET value = value + 1 WHERE name = 'generation'")
 
 
-MIGRATIONS = (m001_protected_people, m002_voice_variants)
+def m003_encoders(conn: sqlite3.Connection) -> None:
+    # Each person records the encoder their vectors were made with (older entries: Resemblyzer). The
+    # index searches every entry by its Resemblyzer part (``vector``), which every encoder kept
+    # here has; ``scored`` holds the whole vector when it is more than that part.
+    conn.execute(f"ALTER TABLE likeness_people ADD COLUMN encoder TEXT NOT NULL DEFAULT '{RESEMBLYZER}'")
+    conn.execute("ALTER TABLE likeness_vectors ADD COLUMN scored BLOB")
+
+
+MIGRATIONS = (m001_protected_people, m002_voice_variants, m003_encoders)
 
 
 @dataclass(frozen=True)
@@ -63,6 +72,8 @@ class ProtectedPerson:
     speech_seconds: float
     created_at: str
     key: int = 0
+    encoder: str = RESEMBLYZER
+    """The speaker encoder that made the stored vectors (``sayso.voices.embedding.ENCODERS``)."""
 
 
 class Registry:
@@ -78,23 +89,31 @@ class Registry:
         self.index = self._open_index()
 
     def protect(
-        self, name: str, vectors: Mapping[str, np.ndarray], files: int, speech_seconds: float
+        self,
+        name: str,
+        vectors: Mapping[str, np.ndarray],
+        files: int,
+        speech_seconds: float,
+        encoder: str = RESEMBLYZER,
     ) -> ProtectedPerson:
-        """Add a person from their vectors by variant (``"voice"`` first); AlreadyProtected if the name is taken."""
+        """Add a person from their vectors by variant (``"voice"`` first), made by ``encoder``;
+        AlreadyProtected if the name is taken."""
         name = " ".join(name.split())
-        rows = {label: np.asarray(v, dtype=np.float32).reshape(self.dim) for label, v in vectors.items()}
+        full = {label: np.asarray(v, dtype=np.float32).reshape(dim_of(encoder)) for label, v in vectors.items()}
+        rows = {label: part(vector, encoder, RESEMBLYZER).reshape(self.dim) for label, vector in full.items()}
         try:
             with self.db.transaction() as conn:
                 cursor = conn.execute(
-                    "INSERT INTO likeness_people (id, name, files, speech_seconds, vector) VALUES (?, ?, ?, ?, ?)",
-                    (uuid.uuid4().hex[:12], name, files, speech_seconds, rows["voice"].tobytes()),
+                    "INSERT INTO likeness_people (id, name, files, speech_seconds, vector, encoder) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (uuid.uuid4().hex[:12], name, files, speech_seconds, full["voice"].tobytes(), encoder),
                 )
                 person = int(cursor.lastrowid or 0)
                 keys = [
                     int(
                         conn.execute(
-                            "INSERT INTO likeness_vectors (person, variant, vector) VALUES (?, ?, ?)",
-                            (person, label, vector.tobytes()),
+                            "INSERT INTO likeness_vectors (person, variant, vector, scored) VALUES (?, ?, ?, ?)",
+                            (person, label, vector.tobytes(), _scored(full[label], encoder)),
                         ).lastrowid
                         or 0
                     )
@@ -138,13 +157,14 @@ class Registry:
         return int(self.db.query("SELECT COUNT(*) AS n FROM likeness_people")[0]["n"])
 
     def nearest(self, vector: np.ndarray, k: int) -> list[tuple[ProtectedPerson, np.ndarray]]:
-        """The ``k`` people most like ``vector``, each with their closest stored vector (by cosine), best first."""
+        """The ``k`` people most like ``vector`` (a Resemblyzer vector, or the Resemblyzer part of one), each
+        with their closest stored vector (whole, as their encoder made it), best first."""
         keys, _ = self.index.search(vector, k * VARIANTS_PER_PERSON)
         if len(keys) == 0:
             return []
         marks = ",".join("?" * len(keys))
         rows = self.db.query(
-            f"SELECT v.key AS vkey, v.vector, {_PEOPLE_COLUMNS} FROM likeness_vectors v "
+            f"SELECT v.key AS vkey, v.vector, v.scored, {_PEOPLE_COLUMNS} FROM likeness_vectors v "
             f"JOIN likeness_people p ON p.key = v.person WHERE v.key IN ({marks})",
             [int(key) for key in keys],
         )
@@ -153,7 +173,7 @@ class Registry:
         for key in keys:  # best first, so a person's first hit is their closest variant
             row = found.get(int(key))
             if row is not None and row["key"] not in best:
-                best[row["key"]] = (_person(row), np.frombuffer(row["vector"], dtype=np.float32))
+                best[row["key"]] = (_person(row), np.frombuffer(row["scored"] or row["vector"], dtype=np.float32))
         return list(best.values())[:k]
 
     def _bump(self, conn: sqlite3.Connection) -> None:
@@ -198,13 +218,24 @@ class Registry:
         self._generation_path.write_text(str(self._generation()))
 
 
-_COLUMNS = "key, id, name, files, speech_seconds, created_at"
-_PEOPLE_COLUMNS = "p.key, p.id, p.name, p.files, p.speech_seconds, p.created_at"
+_COLUMNS = "key, id, name, files, speech_seconds, created_at, encoder"
+_PEOPLE_COLUMNS = "p.key, p.id, p.name, p.files, p.speech_seconds, p.created_at, p.encoder"
 VARIANTS_PER_PERSON = 6
 """Index hits fetched per person wanted: each person is stored as up to this many vectors."""
 
 
 def _person(row: sqlite3.Row) -> ProtectedPerson:
     return ProtectedPerson(
-        row["id"], row["name"], row["files"], float(row["speech_seconds"]), row["created_at"], int(row["key"])
+        row["id"],
+        row["name"],
+        row["files"],
+        float(row["speech_seconds"]),
+        row["created_at"],
+        int(row["key"]),
+        row["encoder"],
     )
+
+
+def _scored(vector: np.ndarray, encoder: str) -> bytes | None:
+    # A Resemblyzer vector is its own index part: not stored twice.
+    return None if encoder == RESEMBLYZER else vector.tobytes()
