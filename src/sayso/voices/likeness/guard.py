@@ -130,7 +130,12 @@ class Guard:
     def check_enrolment(self, samples: Sequence[Audio]) -> LikenessVerdict:
         """May a voice enrolled from ``samples`` be used? Blocked if it sounds like a protected person."""
         prints = self.reference_prints(samples)
-        joined = VoicePrint(enrolment_vector(prints), np.concatenate([p.segments for p in prints]), _seconds(prints))
+        joined = VoicePrint(
+            enrolment_vector(prints),
+            np.concatenate([p.segments for p in prints]),
+            _seconds(prints),
+            self.embedder.encoder,
+        )
         return self.assess(joined, "enrolment")
 
     def check(self, audio: Audio) -> LikenessVerdict:
