@@ -121,12 +121,36 @@ def calibrate_prints(
     """
     full = {m: trial_scores(prints, m, impostors=impostors, variants=variants) for m in _candidate_methods(prints)}
     method = min(full, key=lambda m: equal_error_rate(*full[m]))
-    bands = {
-        window_seconds(w): trial_scores(prints, method, band_cutter(w), impostors, variants=variants)
-        for w in BAND_WINDOWS
-    }
+    cuts = {window_seconds(w): band_cutter(w) for w in BAND_WINDOWS}
+    bands = {seconds: trial_scores(prints, method, cut, impostors, variants=variants) for seconds, cut in cuts.items()}
+    groups = {seconds: _by_corpus(prints, method, cut, variants) for seconds, cut in {0.0: None, **cuts}.items()}
     encoder = next(iter(prints.values()))[0].encoder
-    return calibrate(method, full[method], bands, source, encoder), full[method]
+    return calibrate(method, full[method], bands, source, encoder, groups), full[method]
+
+
+def _by_corpus(
+    prints: Mapping[str, Sequence[VoicePrint]],
+    method: str,
+    cut: Callable[[VoicePrint], list[VoicePrint]] | None,
+    variants: Mapping[str, Sequence[Mapping[str, VoicePrint]]] | None,
+) -> dict[str, np.ndarray]:
+    """Each corpus's impostor scores on their own (enrolment and test speakers both from it)."""
+    found = {}
+    for corpus in sorted({corpus_of(s) for s in prints}):
+        own = {s: p for s, p in prints.items() if corpus_of(s) == corpus}
+        if len(own) >= 2:
+            found[corpus] = trial_scores(own, method, cut, variants=variants, cohort=_cohort_for(prints, own, method))[
+                1
+            ]
+    return found
+
+
+def _cohort_for(
+    prints: Mapping[str, Sequence[VoicePrint]], own: Mapping[str, Sequence[VoicePrint]], method: str
+) -> np.ndarray | None:
+    # A corpus's trials are normalised against the other corpora, as a shipped cohort would be.
+    others = [p.vector for s, ps in prints.items() if s not in own for p in ps]
+    return np.stack(others) if method.startswith("snorm") and len(others) >= 2 else None
 
 
 def _candidate_methods(prints: Mapping[str, Sequence[VoicePrint]]) -> tuple[str, ...]:
