@@ -74,9 +74,9 @@ def test_check_reports_a_short_clips_false_match_rate_from_its_length_band(
     verdict = json.loads(out)
     assert code == 0 and verdict["length_band"].startswith("up to") and verdict["speech_seconds"] <= 3.9
     # The sound-alike threshold of a short clip's band is set at 1 % false matches among clips that
-    # short; scored against full-length impostors (as before) the same threshold read 0.5-0.8 %.
+    # short, in the corpus where that is strictest; the rates reported are that corpus's.
     assert verdict["false_match_rate"]["sound_alike"] == pytest.approx(0.01, abs=0.001)
-    assert verdict["false_match_rate"]["same_person"] == pytest.approx(0.001, abs=0.0005)
+    assert 0 <= verdict["false_match_rate"]["same_person"] < verdict["false_match_rate"]["sound_alike"]
     nearest = verdict["nearest"][0]
     assert nearest["name"] == "Pat Doe" and 0.01 < nearest["false_match_rate"] <= 1.0
     assert run(capsys, "remove", "Pat Doe")[0] == 0
