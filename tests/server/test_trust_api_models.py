@@ -14,17 +14,18 @@ from fastapi.testclient import TestClient
 from httpx import Response
 
 from sayso.audio.frames import Audio
+from sayso.audio.io import read_audio
 from sayso.audio.vad import SileroVAD
 from sayso.realtime.models import Models
 from sayso.server.workspace import Workspace
 from sayso.speech.tts import TTS, make_tts
 from sayso.testing import FakeLLM, FakeTTS, fake_models, silence
-from sayso.voices.embedding import ResemblyzerEmbedder
+from sayso.voices.embedding import FusedEmbedder, ResemblyzerEmbedder
 from tests.server.conftest import REPLY, FakeEmbedder, client, server_settings
 from tests.server.test_http import ALICE, BOB, wav_bytes
 from tests.server.test_trust_api import ADMINS
 from tests.speechdata import recordings
-from tests.voices.conftest import embedder, steady_challenge  # noqa: F401 - shared fixtures
+from tests.voices.conftest import embedder, fused_embedder, steady_challenge  # noqa: F401 - shared fixtures
 from tests.voices.test_consent import SAMPLE_TEXTS
 
 pytestmark = [pytest.mark.models, pytest.mark.usefixtures("steady_challenge")]
@@ -42,11 +43,17 @@ def samples(joe: TTS) -> list[tuple[str, tuple[str, bytes]]]:
 
 
 @pytest.fixture
-def trusted(models: Models, embedder: ResemblyzerEmbedder, monkeypatch: pytest.MonkeyPatch) -> Workspace:  # noqa: F811
+def trusted(
+    models: Models,
+    embedder: ResemblyzerEmbedder,  # noqa: F811
+    fused_embedder: FusedEmbedder,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> Workspace:
     """A server (Alice the admin, Bob a user) checking with the real models, in the test's own data directory."""
-    # every ResemblyzerEmbedder the trust layer builds is the one already loaded: still the real model
+    # every embedder the trust layer builds is the one already loaded: still the real model
     monkeypatch.setattr("sayso.voices.embedding.ResemblyzerEmbedder", lambda: embedder)
     monkeypatch.setattr("sayso.voices.speaker.ResemblyzerEmbedder", lambda: embedder)
+    monkeypatch.setattr("sayso.voices.likeness.load_embedder", lambda *_: fused_embedder)
     base = fake_models(server_settings(), vad=models.vad, stt=models.stt, llm=FakeLLM(REPLY), tts=FakeTTS())
     workspace = Workspace(base, ADMINS, embedder=FakeEmbedder)
     workspace.new_vad = SileroVAD
@@ -166,3 +173,14 @@ def test_a_check_needs_speech(trusted: Workspace) -> None:
         "/api/likeness/check", files={"file": ("quiet.wav", wav_bytes(silence(2.0)))}, headers=BOB
     )
     assert response.status_code == 400 and "speech" in response.json()["error"]["message"], response.json()
+
+
+def test_protecting_needs_five_seconds_of_speech(trusted: Workspace) -> None:
+    clip = read_audio(recordings("vctk")[0].path).resampled(16_000)
+    scant = ("scant.wav", wav_bytes(Audio(clip.samples[8_000:48_000], 16_000)))  # about 2 s of speech
+    response = client(trusted).post(
+        "/api/admin/likeness/people", files=[("files", scant)], data={"name": "Scant"}, headers=ALICE
+    )
+    assert response.status_code == 400, response.json()
+    assert "needs at least 5 s" in response.json()["error"]["message"]
+    assert client(trusted).get("/api/admin/likeness/people", headers=ALICE).json() == {"people": []}

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from sayso.voices import consent
-from sayso.voices.embedding import ResemblyzerEmbedder
+from sayso.voices.embedding import FusedEmbedder, ResemblyzerEmbedder
 from sayso.voices.speaker import VoiceServices
 from sayso.voices.watermark import Watermarker
 
@@ -29,6 +29,12 @@ def services(isolated_home: Path, watermarker: Watermarker) -> VoiceServices:
 @pytest.fixture(scope="session")
 def embedder() -> ResemblyzerEmbedder:
     return ResemblyzerEmbedder()
+
+
+@pytest.fixture(scope="session")
+def fused_embedder() -> FusedEmbedder:
+    """The likeness guard's embedder (Resemblyzer and CAM++), loaded once."""
+    return FusedEmbedder()
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""The Resemblyzer speaker embedder, for real, on short recordings of the shared speech set."""
+"""The speaker embedders (Resemblyzer, CAM++ and both fused), for real, on short recordings of the shared set."""
 
 from __future__ import annotations
 
@@ -9,7 +9,17 @@ from sayso.audio.frames import Audio
 from sayso.audio.io import read_audio
 from sayso.errors import EmptyAudio
 from sayso.testing import silence
-from sayso.voices.embedding import ResemblyzerEmbedder, enrolment_vector
+from sayso.voices.embedding import (
+    CAMPPLUS,
+    FUSED,
+    RESEMBLYZER,
+    FusedEmbedder,
+    ResemblyzerEmbedder,
+    enrolment_vector,
+    part,
+    resemblyzer_windows,
+    unit,
+)
 from tests.speechdata import recordings
 
 
@@ -53,3 +63,23 @@ def test_silence_and_noise_hold_no_speech(embedder: ResemblyzerEmbedder) -> None
     hiss = np.random.default_rng(0).normal(0, 0.01, 32_000).astype(np.float32)
     with pytest.raises(EmptyAudio, match="no speech"):
         embedder.embed(Audio(hiss, 16_000))
+
+
+def test_campplus_tells_the_same_speaker_from_another_and_ignores_level(fused_embedder: FusedEmbedder) -> None:
+    vctk = recordings("vctk")
+    p225 = [read_audio(r.path).resampled(16_000) for r in vctk if r.speaker == "vctk-p225"][:2]
+    p226 = next(read_audio(r.path).resampled(16_000) for r in vctk if r.speaker == "vctk-p226")
+    quiet = Audio(p225[0].samples * 0.1, 16_000)  # 20 dB quieter: level must not say who speaks
+    prints = [fused_embedder.voiceprint(x) for x in (*p225, p226, quiet)]
+    a, b, other, softer = (part(p.vector, FUSED, CAMPPLUS) for p in prints)
+    assert a.shape == (192,) and np.linalg.norm(a) == pytest.approx(1.0, abs=1e-5)
+    assert float(a @ b) > float(a @ other) + 0.2
+    assert float(a @ softer) > 0.97
+    # One vector per Resemblyzer window, each half the unit vector of its own encoder
+    first = prints[0]
+    assert first.encoder == FUSED and first.segments.shape[1] == 448
+    assert np.allclose(np.linalg.norm(part(first.segments, FUSED, RESEMBLYZER), axis=1), 1.0, atol=1e-5)
+    wav = fused_embedder.resemblyzer.voiced(p225[0])
+    assert len(first.segments) == len(resemblyzer_windows(len(wav)))
+    alone, _ = fused_embedder.network.embed(wav, [])  # CAM++ on its own gives the fused print's half
+    assert float(unit(alone) @ a) == pytest.approx(1.0, abs=1e-4)

@@ -25,8 +25,8 @@ from sayso.store.db import Database
 from sayso.testing import FakeLLM, FakeSTT, FakeTTS, FakeVAD, fake_models, tone
 from sayso.voices.catalog import SYNTHETIC_FALLBACK, Voice, VoiceStore, find_voice
 from sayso.voices.consent import Checks, Scope
-from sayso.voices.embedding import ResemblyzerEmbedder
-from sayso.voices.likeness import likeness_dir, load_calibration, load_cohort, load_guard
+from sayso.voices.embedding import FusedEmbedder, ResemblyzerEmbedder
+from sayso.voices.likeness import likeness_dir, load_calibration, load_cohort, load_guard, load_older
 from sayso.voices.likeness.guard import Guard
 from sayso.voices.likeness.registry import Registry
 from sayso.voices.screening import SCREEN_TEXT, screen_voices
@@ -51,10 +51,10 @@ def vctk() -> dict[str, list[Audio]]:
 
 
 @pytest.fixture
-def guard(services: VoiceServices, embedder: ResemblyzerEmbedder) -> Guard:
+def guard(services: VoiceServices, fused_embedder: FusedEmbedder) -> Guard:
     """The real guard, with an empty registry, installed in the test's trust layer."""
     registry = Registry(services.db, likeness_dir(services.data_dir))
-    services.guard = Guard(registry, embedder, load_calibration(None), load_cohort(None))
+    services.guard = Guard(registry, fused_embedder, load_calibration(None), load_cohort(None), load_older(None))
     return services.guard
 
 
@@ -125,12 +125,14 @@ def piper_joe() -> TTS:
 def test_protecting_someone_who_sounds_like_joe_blocks_joe_and_conversations_fall_back(
     services: VoiceServices,
     embedder: ResemblyzerEmbedder,
+    fused_embedder: FusedEmbedder,
     piper_joe: TTS,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setattr("sayso.voices.embedding.ResemblyzerEmbedder", lambda: embedder)  # one load, still real
+    monkeypatch.setattr("sayso.voices.likeness.load_embedder", lambda *_: fused_embedder)
     double = [  # someone who sounds just like joe: here, joe himself
         write_audio(tmp_path / f"double-{i}.wav", piper_joe.synthesize(text)) for i, text in enumerate(DOUBLE_SAYS)
     ]

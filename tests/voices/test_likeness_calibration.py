@@ -15,6 +15,7 @@ from sayso.voices.likeness.calibration import (
     crop,
     equal_error_rate,
     error_rates,
+    strictest,
     threshold_for_fmr,
     trials,
 )
@@ -136,3 +137,14 @@ def test_several_speakers_splits_two_voices_but_not_one() -> None:
 def _print(vector: np.ndarray) -> VoicePrint:
     v = unit(vector)
     return VoicePrint(v, v[None, :], 2.0)
+
+
+def test_thresholds_hold_the_rate_in_every_population_with_enough_trials() -> None:
+    rng = np.random.default_rng(11)
+    wide, close = rng.normal(0.3, 0.1, 5_000), rng.normal(0.5, 0.1, 2_000)  # voices far apart, close together
+    pooled = np.concatenate([wide, close]).astype(np.float32)
+    threshold, scores = strictest(pooled, {"wide": wide, "close": close}, 0.01)
+    assert threshold == threshold_for_fmr(close, 0.01) > threshold_for_fmr(pooled, 0.01)
+    assert np.mean(close >= threshold) <= 0.01 and scores is close
+    tiny = {"tiny": np.array([0.99] * 50)}  # 50 trials cannot measure a 1 % rate: not used
+    assert strictest(pooled, tiny, 0.01)[0] == threshold_for_fmr(pooled, 0.01)

@@ -13,20 +13,23 @@ from sayso.audio.frames import Audio
 from sayso.audio.io import read_audio, write_audio
 from sayso.cli import EXIT_ERROR, main
 from sayso.testing import silence
-from sayso.voices.embedding import ResemblyzerEmbedder
+from sayso.voices.embedding import FusedEmbedder, ResemblyzerEmbedder
 from tests.speechdata import recordings
 
 
-@pytest.fixture(scope="module")
-def shared_embedder() -> ResemblyzerEmbedder:
-    return ResemblyzerEmbedder()
+@pytest.fixture
+def shared_embedder(fused_embedder: FusedEmbedder) -> FusedEmbedder:
+    return fused_embedder
 
 
 @pytest.fixture(autouse=True)
-def load_the_model_once(monkeypatch: pytest.MonkeyPatch, shared_embedder: ResemblyzerEmbedder) -> None:
-    """Each command would load Resemblyzer afresh (~2 s); the tests share one, still the real model."""
-    monkeypatch.setattr("sayso.voices.embedding.ResemblyzerEmbedder", lambda: shared_embedder)
-    monkeypatch.setattr("sayso.cli.likeness.ResemblyzerEmbedder", lambda: shared_embedder)
+def load_the_model_once(
+    monkeypatch: pytest.MonkeyPatch, fused_embedder: FusedEmbedder, embedder: ResemblyzerEmbedder
+) -> None:
+    """Each command would load its models afresh (seconds); the tests share them, still the real models."""
+    monkeypatch.setattr("sayso.voices.embedding.ResemblyzerEmbedder", lambda *_: embedder)
+    monkeypatch.setattr("sayso.voices.likeness.load_embedder", lambda *_: fused_embedder)
+    monkeypatch.setattr("sayso.cli.likeness.load_embedder", lambda *_: fused_embedder)
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -49,7 +52,8 @@ def test_protect_list_check_and_remove(capsys: pytest.CaptureFixture[str]) -> No
     code, out, _ = run(capsys, "protect", "Pat Doe", *vctk("p225")[:3])
     assert code == 0 and "Pat Doe" in out and "not the audio" in out
     assert "No voice Sayso speaks in sounds like them" in out  # the voices were screened: none is like Pat
-    assert "Pat Doe" in run(capsys, "list")[1]
+    listed = run(capsys, "list")[1]
+    assert "Pat Doe" in listed and "encoder resemblyzer+campplus" in listed
     code, out, _ = run(capsys, "check", vctk("p225")[5])
     verdict = json.loads(out)
     assert code == 0 and verdict["allowed"] is False and verdict["verdict"] == "same person"
@@ -70,9 +74,9 @@ def test_check_reports_a_short_clips_false_match_rate_from_its_length_band(
     verdict = json.loads(out)
     assert code == 0 and verdict["length_band"].startswith("up to") and verdict["speech_seconds"] <= 3.9
     # The sound-alike threshold of a short clip's band is set at 1 % false matches among clips that
-    # short; scored against full-length impostors (as before) the same threshold read 0.5-0.8 %.
+    # short, in the corpus where that is strictest; the rates reported are that corpus's.
     assert verdict["false_match_rate"]["sound_alike"] == pytest.approx(0.01, abs=0.001)
-    assert verdict["false_match_rate"]["same_person"] == pytest.approx(0.001, abs=0.0005)
+    assert 0 <= verdict["false_match_rate"]["same_person"] < verdict["false_match_rate"]["sound_alike"]
     nearest = verdict["nearest"][0]
     assert nearest["name"] == "Pat Doe" and 0.01 < nearest["false_match_rate"] <= 1.0
     assert run(capsys, "remove", "Pat Doe")[0] == 0
@@ -83,7 +87,7 @@ def test_score_keeps_every_column_and_adds_a_score(
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    shared_embedder: ResemblyzerEmbedder,
+    shared_embedder: FusedEmbedder,
 ) -> None:
     embedded: list[int] = []
     real = shared_embedder.voiceprint
@@ -136,6 +140,8 @@ def test_bad_input_gives_one_clear_sentence(capsys: pytest.CaptureFixture[str], 
     brief = read_audio(vctk("p226")[0]).resampled(16_000)
     short = write_audio(tmp_path / "short.wav", Audio(brief.samples[16_000:28_000], 16_000))
     assert_clear_error(*run(capsys, "check", str(short))[::2], "at least 1 s")
+    scant = write_audio(tmp_path / "scant.wav", Audio(brief.samples[8_000:48_000], 16_000))  # ~2 s of speech
+    assert_clear_error(*run(capsys, "protect", "X", str(scant))[::2], "needs at least 5 s")
     joined = np.concatenate([read_audio(p).resampled(16_000).samples for p in vctk("p226")[:2] + vctk("p228")[:2]])
     duo = write_audio(tmp_path / "duo.wav", Audio(joined, 16_000))
     assert_clear_error(*run(capsys, "protect", "X", str(duo))[::2], "more than one voice")

@@ -1,4 +1,4 @@
-"""The likeness guard with the real embedder and the shipped calibration, on VCTK speakers."""
+"""The likeness guard with the real (fused) embedder and the shipped calibration, on VCTK speakers."""
 
 from __future__ import annotations
 
@@ -10,18 +10,13 @@ from sayso.audio.io import read_audio
 from sayso.errors import EmptyAudio, SeveralSpeakers, SpeechTooShort
 from sayso.store.db import Database
 from sayso.testing import silence
-from sayso.voices.embedding import ResemblyzerEmbedder, enrolment_vector
+from sayso.voices.embedding import RESEMBLYZER, FusedEmbedder, ResemblyzerEmbedder, enrolment_vector
 from sayso.voices.guard import LikenessGuard
-from sayso.voices.likeness import load_calibration, load_cohort
+from sayso.voices.likeness import load_calibration, load_cohort, load_older
 from sayso.voices.likeness.guard import Guard
 from sayso.voices.likeness.registry import Registry
 from sayso.voices.likeness.variants import Transform, band_limit, mp3, noise, pitch, stretch
 from tests.speechdata import recordings
-
-
-@pytest.fixture(scope="module")
-def embedder() -> ResemblyzerEmbedder:
-    return ResemblyzerEmbedder()
 
 
 @pytest.fixture(scope="module")
@@ -35,12 +30,12 @@ def speech() -> dict[str, list[Audio]]:
 
 @pytest.fixture(scope="module")
 def guard(
-    tmp_path_factory: pytest.TempPathFactory, embedder: ResemblyzerEmbedder, speech: dict[str, list[Audio]]
+    tmp_path_factory: pytest.TempPathFactory, fused_embedder: FusedEmbedder, speech: dict[str, list[Audio]]
 ) -> Guard:
     """One registry with Pat (p225) protected: enrolling computes five variants, so it is done once."""
     home = tmp_path_factory.mktemp("guard")
     registry = Registry(Database(home / "sayso.db"), home / "likeness")
-    guard = Guard(registry, embedder, load_calibration(None), load_cohort(None))
+    guard = Guard(registry, fused_embedder, load_calibration(None), load_cohort(None), load_older(None))
     guard.protect("Pat", speech["p225"][:3])
     return guard
 
@@ -74,15 +69,37 @@ def test_enrolment_is_checked_against_the_registry(guard: Guard, speech: dict[st
     assert checker.check_enrolment(speech["p228"][:2]).allowed
 
 
+@pytest.mark.parametrize("encoder", ["fused", "resemblyzer (a voice lent before the encoder changed)"])
 def test_utterances_are_checked_against_the_registry_and_their_own_voice(
-    guard: Guard, embedder: ResemblyzerEmbedder, speech: dict[str, list[Audio]]
+    guard: Guard,
+    fused_embedder: FusedEmbedder,
+    embedder: ResemblyzerEmbedder,
+    speech: dict[str, list[Audio]],
+    encoder: str,
 ) -> None:
     assert not guard.check_utterance(speech["p225"][4], "preset").allowed
-    lent = enrolment_vector([embedder.voiceprint(a) for a in speech["p226"][:2]])
+    made_by = fused_embedder if encoder == "fused" else embedder
+    lent = enrolment_vector([made_by.voiceprint(a) for a in speech["p226"][:2]])
+    assert len(lent) == made_by.dim
     assert guard.check_utterance(speech["p226"][2], "lent", lent).allowed
     drifted = guard.check_utterance(speech["p228"][0], "lent", lent)  # the backend now sounds like someone else
     assert not drifted.allowed and "own enrolment" in drifted.reason
     assert guard.check_utterance(speech["p228"][0], "preset").allowed  # no reference: the registry alone
+
+
+def test_a_person_protected_with_the_older_encoder_is_still_caught(
+    guard: Guard, embedder: ResemblyzerEmbedder, speech: dict[str, list[Audio]]
+) -> None:
+    old = enrolment_vector([embedder.voiceprint(a) for a in speech["p227"][:3]])
+    guard.registry.protect("Old Kim", {"voice": old}, 3, 18.0, RESEMBLYZER)
+    try:
+        verdict = guard.check(speech["p227"][3])
+        assert not verdict.allowed and verdict.matches[0].name == "Old Kim"
+        assert guard.registry.person("Old Kim").encoder == RESEMBLYZER
+        other = guard.check(speech["p228"][0])  # another voice (Resemblyzer alone takes p226 for p227)
+        assert "Old Kim" not in [match.name for match in other.matches]
+    finally:
+        guard.registry.remove("Old Kim")
 
 
 def test_a_short_clause_is_judged_with_the_voices_previous_speech(guard: Guard, speech: dict[str, list[Audio]]) -> None:
@@ -100,6 +117,9 @@ def test_bad_reference_recordings_are_refused_clearly(guard: Guard, speech: dict
     short = Audio(speech["p226"][0].samples[16_000:28_000], 16_000)
     with pytest.raises(SpeechTooShort, match="at least 1 s"):
         guard.protect("Brief", [short])
+    pieces = [Audio(a.samples[8_000:40_000], 16_000) for a in speech["p226"][:2]]  # about 2 s of speech each
+    with pytest.raises(SpeechTooShort, match="at least 5 s"):
+        guard.protect("Scant", pieces)
     two_voices = Audio(np.concatenate([a.samples for a in (*speech["p226"][:2], *speech["p228"][:2])]), 16_000)
     with pytest.raises(SeveralSpeakers, match="more than one voice"):
         guard.protect("Duo", [two_voices], ["duo.wav"])

@@ -13,8 +13,8 @@ import pytest
 
 from sayso.errors import AlreadyProtected, UnknownProtectedPerson
 from sayso.store.db import Database
-from sayso.voices.embedding import unit
-from sayso.voices.likeness.registry import Registry
+from sayso.voices.embedding import FUSED, RESEMBLYZER, joined, part, unit
+from sayso.voices.likeness.registry import DOMAIN, MIGRATIONS, Registry
 
 
 def voices(n: int, seed: int = 0, dim: int = 256) -> np.ndarray:
@@ -187,3 +187,25 @@ def test_concurrent_protect_remove_and_check_lose_nothing(tmp_path: Path) -> Non
         assert registry.nearest(np.frombuffer(row["vector"], dtype=np.float32), 1)[0][0].name == row["name"]
     for index in (registry.index, shared.index):  # ...and holds no removed one (exact search at this size)
         assert len(index) == len(stored)
+
+
+def test_entries_keep_the_encoder_that_made_them_across_the_schema_change(tmp_path: Path) -> None:
+    db = Database(tmp_path / "sayso.db")
+    db.migrate(DOMAIN, MIGRATIONS[:2])  # a registry written before encoders were recorded
+    old = voices(1, seed=4)[0]
+    with db.transaction() as conn:
+        conn.execute(
+            "INSERT INTO likeness_people (id, name, files, speech_seconds, vector) VALUES ('old1', 'Old', 3, 9.0, ?)",
+            (old.tobytes(),),
+        )
+        conn.execute(
+            "INSERT INTO likeness_vectors (person, variant, vector) SELECT key, 'voice', vector FROM likeness_people"
+        )
+    registry = Registry(db, tmp_path / "likeness")
+    fused = joined([voices(1, seed=5)[0], voices(1, seed=6, dim=192)[0]])
+    registry.protect("New", {"voice": fused}, 3, 9.0, FUSED)
+    assert [(p.name, p.encoder) for p in registry.people()] == [("Old", RESEMBLYZER), ("New", FUSED)]
+    found = {person.name: vector for person, vector in registry.nearest(old, 2)}
+    assert np.allclose(found["Old"], old) and np.allclose(found["New"], fused)  # each whole, as made
+    # The index searches the Resemblyzer part, which both have: the new entry is found by its own.
+    assert registry.nearest(part(fused, FUSED, RESEMBLYZER), 1)[0][0].name == "New"

@@ -12,7 +12,7 @@ from sayso.audio.io import read_audio
 from sayso.cli.common import Commands
 from sayso.config import Settings
 from sayso.errors import EmptyAudio, SpeechTooShort
-from sayso.voices.embedding import ResemblyzerEmbedder, VoicePrint
+from sayso.voices.embedding import VoicePrint, load_embedder
 from sayso.voices.likeness import (
     CALIBRATION_FILE,
     COHORT_FILE,
@@ -22,7 +22,14 @@ from sayso.voices.likeness import (
     load_registry,
 )
 from sayso.voices.likeness.calibration import SAME_PERSON_FMR, Calibration
-from sayso.voices.likeness.evaluate import calibrate_prints, read_manifest
+from sayso.voices.likeness.evaluate import (
+    HeldOut,
+    calibrate_prints,
+    corpus_of,
+    leave_one_corpus_out,
+    read_manifest,
+    same_corpus,
+)
 from sayso.voices.likeness.guard import MIN_REFERENCE_SECONDS
 from sayso.voices.likeness.pairs import check_output, embed_files, read_pairs, score_pairs, write_scored
 from sayso.voices.likeness.plot import plot_det
@@ -77,7 +84,10 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
         print("No one is protected yet (add someone with `sayso likeness protect NAME FILE...`).")
     for person in people:
         files = f"{person.files:>3} file(s)"
-        print(f"{person.id}  {person.name:<24} {files} {person.speech_seconds:7.1f} s  {person.created_at}")
+        print(
+            f"{person.id}  {person.name:<24} {files} {person.speech_seconds:7.1f} s  {person.created_at}  "
+            f"encoder {person.encoder}"
+        )
     return 0
 
 
@@ -107,7 +117,7 @@ def cmd_score(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_calibrate(args: argparse.Namespace, settings: Settings) -> int:
     rows = read_manifest(args.manifest)
-    embedder = ResemblyzerEmbedder()
+    embedder = load_embedder()
     prints: dict[str, list[VoicePrint]] = {}
     variants: dict[str, list[dict[str, VoicePrint]]] = {}
     for path, speaker in rows:
@@ -125,7 +135,7 @@ def cmd_calibrate(args: argparse.Namespace, settings: Settings) -> int:
             f"{args.manifest} has too few usable recordings (each needs {MIN_REFERENCE_SECONDS:.0f} s of speech, "
             "and some speaker needs 4 or more); add longer recordings."
         )
-    calibration, (genuine, impostor) = calibrate_prints(prints, variants, str(args.manifest))
+    calibration, (genuine, impostor) = calibrate_prints(prints, variants, str(args.manifest), same_corpus)
     folder = likeness_dir(settings.data_dir)
     calibration.save(folder / CALIBRATION_FILE)
     np.save(folder / COHORT_FILE, np.stack([p.vector for own in prints.values() for p in own]))
@@ -138,7 +148,25 @@ def cmd_calibrate(args: argparse.Namespace, settings: Settings) -> int:
             f"{SAME_PERSON_FMR:.1%} false-match rate; add more speakers for trustworthy thresholds."
         )
     print(f"DET plot: {plot}")
+    corpora = sorted({corpus_of(speaker) for speaker in prints})
+    if len(corpora) > 1:
+        print(cross_corpus_table(leave_one_corpus_out(prints, variants, {c: [c] for c in corpora})))
     return 0
+
+
+def cross_corpus_table(rows: list[HeldOut]) -> str:
+    """Leave-one-corpus-out: the false-match rate thresholds set without a corpus give on it."""
+    lines = [
+        "Held-out corpus (thresholds set on the others; corpus = speaker id up to its first '-'):",
+        f"{'corpus':<14}{'speakers':>9}{'genuine':>9}{'impostor':>10}{'EER':>8}"
+        f"{'FMR @ sound-alike (1%)':>24}{'FMR @ same person (0.1%)':>26}{'FNMR @ sound-alike':>20}",
+    ]
+    for r in rows:
+        lines.append(
+            f"{r.corpus:<14}{r.speakers:>9}{r.genuine_trials:>9}{r.impostor_trials:>10}{r.eer:>8.2%}"
+            f"{r.sound_alike_fmr:>24.2%}{r.same_person_fmr:>26.2%}{r.sound_alike_fnmr:>20.2%}"
+        )
+    return "\n".join(lines)
 
 
 def _calibration_summary(used: int, listed: int, speakers: int) -> str:

@@ -166,6 +166,13 @@ class VoiceStore:
              c.owner, c.scope, c.expires_at, c.record, voice.status, now(), voiceprint),
         )  # fmt: skip
 
+    def set_voiceprint_in(self, conn: sqlite3.Connection, voice_id: str, voiceprint: np.ndarray) -> None:
+        """Replace a lent voice's reference voiceprint (re-embedded from its kept reference recording)."""
+        conn.execute(
+            "UPDATE voices SET voiceprint = ? WHERE id = ? AND voiceprint IS NOT NULL",
+            (np.asarray(voiceprint, np.float32).tobytes(), voice_id),
+        )
+
     def set_status_in(self, conn: sqlite3.Connection, voice_id: str, status: str, reason: str) -> None:
         """Change a voice's status, lent or preset (inside the transaction that records why).
 

@@ -1,29 +1,43 @@
 """The likeness guard: no voice may sound like a person who asked not to be imitated.
 
 ``load_guard(settings)`` gives the guard the voices and the spoken turn use (it implements
-``sayso.voices.guard.LikenessGuard``). Its calibration (method, thresholds, error rates) and
-score-normalisation cohort come from ``<data dir>/likeness/`` when `sayso likeness calibrate`
-has written them there, else from the ones shipped in this package (calibrated on the shared
-speech set: VCTK, LibriSpeech test-other and LJ Speech).
+``sayso.voices.guard.LikenessGuard``). It embeds with the default encoder (Resemblyzer and
+CAM++ fused, see ``sayso.voices.embedding``). Its calibration (method, thresholds, error rates)
+and score-normalisation cohort come from ``<data dir>/likeness/`` when `sayso likeness
+calibrate` has written them there for that encoder, else from the ones shipped in this package
+(``data/``, calibrated on the shared speech set). ``data/resemblyzer/`` keeps the calibration
+of the first encoder, for people protected before the encoder changed.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 
 from sayso.config import Settings
 from sayso.store.db import Database
+from sayso.voices.embedding import DEFAULT_ENCODER, RESEMBLYZER, LazyEmbedder, load_embedder
 from sayso.voices.likeness.calibration import Calibration
 from sayso.voices.likeness.guard import Guard
+from sayso.voices.likeness.lent import reembed_lent_voices
 from sayso.voices.likeness.registry import Registry
 
 SHIPPED = Path(__file__).parent / "data"
 CALIBRATION_FILE = "calibration.json"
 COHORT_FILE = "cohort.npy"
 
-__all__ = ["Guard", "Registry", "likeness_dir", "load_calibration", "load_cohort", "load_guard", "load_registry"]
+__all__ = [
+    "Guard",
+    "Registry",
+    "likeness_dir",
+    "load_calibration",
+    "load_cohort",
+    "load_guard",
+    "load_older",
+    "load_registry",
+]
 
 
 def likeness_dir(data_dir: Path) -> Path:
@@ -31,19 +45,32 @@ def likeness_dir(data_dir: Path) -> Path:
     return data_dir / "likeness"
 
 
-def _local_or_shipped(data_dir: Path | None, name: str) -> Path:
-    local = likeness_dir(data_dir) / name if data_dir else None
-    return local if local is not None and local.exists() else SHIPPED / name
+def _folder(data_dir: Path | None, encoder: str) -> Path:
+    """The folder holding ``encoder``'s calibration and cohort: the local one if it was made for it."""
+    local = likeness_dir(data_dir) / CALIBRATION_FILE if data_dir else None
+    # Files written before the encoder was recorded in them were Resemblyzer's.
+    if local is not None and local.exists() and _encoder_in(local) == encoder:
+        return local.parent
+    return SHIPPED if encoder == DEFAULT_ENCODER else SHIPPED / encoder
 
 
-def load_calibration(data_dir: Path | None) -> Calibration:
-    """The calibration written by `sayso likeness calibrate` in ``data_dir``, else the shipped one."""
-    return Calibration.load(_local_or_shipped(data_dir, CALIBRATION_FILE))
+def _encoder_in(calibration_file: Path) -> str:
+    return str(json.loads(calibration_file.read_text(encoding="utf-8")).get("encoder", RESEMBLYZER))
 
 
-def load_cohort(data_dir: Path | None) -> np.ndarray:
-    """The cohort of other speakers' vectors that scores are normalised against."""
-    return np.load(_local_or_shipped(data_dir, COHORT_FILE))
+def load_calibration(data_dir: Path | None, encoder: str = DEFAULT_ENCODER) -> Calibration:
+    """``encoder``'s calibration written by `sayso likeness calibrate` in ``data_dir``, else the shipped one."""
+    return Calibration.load(_folder(data_dir, encoder) / CALIBRATION_FILE)
+
+
+def load_cohort(data_dir: Path | None, encoder: str = DEFAULT_ENCODER) -> np.ndarray:
+    """The cohort of other speakers' vectors that ``encoder``'s scores are normalised against."""
+    return np.load(_folder(data_dir, encoder) / COHORT_FILE)
+
+
+def load_older(data_dir: Path | None) -> dict[str, tuple[Calibration, np.ndarray]]:
+    """The calibration and cohort of each older encoder whose vectors may still be stored."""
+    return {RESEMBLYZER: (load_calibration(data_dir, RESEMBLYZER), load_cohort(data_dir, RESEMBLYZER))}
 
 
 def load_registry(settings: Settings) -> Registry:
@@ -52,17 +79,25 @@ def load_registry(settings: Settings) -> Registry:
 
 
 def load_guard(settings: Settings) -> Guard:
-    """The likeness guard with the Resemblyzer embedder.
+    """The likeness guard with the default (fused) embedder.
 
-    The embedder (about 4 s to load with torch) is loaded now when someone is protected, else
+    The embedder (a few seconds to load with torch) is loaded now when someone is protected, else
     on first use: with an empty registry utterances need no embedding, and start-up stays fast.
+    Lent voices whose reference voiceprint an older encoder made are re-embedded from their
+    kept reference recording (``lent``); people on the registry (no audio kept) stay scored with
+    the encoder that made their vectors.
     """
-    from sayso.voices.embedding import LazyEmbedder, ResemblyzerEmbedder
-
     registry = load_registry(settings)
-    return Guard(
+    embedder = load_embedder() if len(registry) else LazyEmbedder(load_embedder)
+    older = {
+        RESEMBLYZER: (load_calibration(settings.data_dir, RESEMBLYZER), load_cohort(settings.data_dir, RESEMBLYZER))
+    }
+    guard = Guard(
         registry,
-        ResemblyzerEmbedder() if len(registry) else LazyEmbedder(ResemblyzerEmbedder),
+        embedder,
         load_calibration(settings.data_dir),
         load_cohort(settings.data_dir),
+        older,
     )
+    reembed_lent_voices(registry.db, guard.embedder)
+    return guard

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sayso.voices.embedding import VoicePrint, enrolment_vector, unit
+from sayso.voices.embedding import RESEMBLYZER, VoicePrint, enrolment_vector, joined, parts
 
 SAME_PERSON_FMR = 0.001
 SOUND_ALIKE_FMR = 0.01
@@ -73,6 +73,8 @@ class Calibration:
     bands: tuple[Band, ...] = ()
     impostor_quantiles: tuple[float, ...] = field(default=(), repr=False)
     source: str = ""
+    encoder: str = RESEMBLYZER
+    """The speaker encoder whose scores these thresholds judge (files from before it was kept: Resemblyzer)."""
 
     def band_for(self, speech_seconds: float) -> Band | None:
         """The length band a test with this much speech is judged in; None for full-length tests."""
@@ -124,7 +126,8 @@ def window_seconds(windows: int) -> float:
 def crop(test: VoicePrint, windows: int, start: int = 0) -> VoicePrint:
     """A shorter test made of ``windows`` consecutive windows (no re-embedding needed)."""
     segments = test.segments[start : start + windows]
-    return VoicePrint(unit(segments.mean(axis=0)), segments, window_seconds(len(segments)))
+    vector = joined(parts(segments.mean(axis=0), test.encoder))[0]
+    return VoicePrint(vector, segments, window_seconds(len(segments)), test.encoder)
 
 
 def trials(
@@ -179,28 +182,43 @@ def equal_error_rate(genuine: np.ndarray, impostor: np.ndarray) -> float:
     return float((fmr[best] + fnmr[best]) / 2)
 
 
+Groups = Mapping[str, np.ndarray]
+"""Impostor scores of each corpus (population) on its own."""
+
+
+def strictest(impostor: np.ndarray, groups: Groups, target: float) -> tuple[float, np.ndarray]:
+    """The threshold holding the false-match rate at ``target`` in the pooled trials and in every group
+    with enough trials to measure it (1/target or more), and the impostor scores of the one that set it.
+
+    A pooled threshold holds the rate on average: a population whose voices are closer together
+    (children, one accent, one phone channel) gets several times the rate. Holding it in each
+    population seen generalises better to one not seen (see ``evaluate.leave_one_corpus_out``).
+    """
+    candidates = [impostor, *(g for g in groups.values() if len(g) >= 1 / target)]
+    thresholds = [threshold_for_fmr(scores, target) for scores in candidates]
+    best = int(np.argmax(thresholds))
+    return thresholds[best], candidates[best]
+
+
 def calibrate(
     method: str,
     full: tuple[np.ndarray, np.ndarray],
     bands: Mapping[float, tuple[np.ndarray, np.ndarray]],
     source: str = "",
+    encoder: str = RESEMBLYZER,
+    groups: Mapping[float, Groups] | None = None,
 ) -> Calibration:
-    """Thresholds from (genuine, impostor) scores of full-length tests and of each length band."""
+    """Thresholds from (genuine, impostor) scores of full-length tests and of each length band; with
+    ``groups`` (per band, 0 for full length: each corpus's impostor scores), the strictest (``strictest``)."""
     genuine, impostor = full
     if len(genuine) == 0 or len(impostor) == 0:
         raise ValueError("calibration needs both same-speaker and different-speaker trials")
-    same = threshold_for_fmr(impostor, SAME_PERSON_FMR)
-    alike = threshold_for_fmr(impostor, SOUND_ALIKE_FMR)
+    groups = groups or {}
+    same, _ = strictest(impostor, groups.get(0.0, {}), SAME_PERSON_FMR)
+    alike, alike_scores = strictest(impostor, groups.get(0.0, {}), SOUND_ALIKE_FMR)
     same_rates, alike_rates = error_rates(genuine, impostor, same), error_rates(genuine, impostor, alike)
     band_list = tuple(
-        Band(
-            seconds,
-            threshold_for_fmr(imp, SAME_PERSON_FMR),
-            threshold_for_fmr(imp, SOUND_ALIKE_FMR),
-            _quantiles(imp),
-        )
-        for seconds, (_, imp) in sorted(bands.items())
-        if len(imp)
+        _band(seconds, imp, groups.get(seconds, {})) for seconds, (_, imp) in sorted(bands.items()) if len(imp)
     )
     return Calibration(
         method=method,
@@ -214,9 +232,17 @@ def calibrate(
         genuine_trials=len(genuine),
         impostor_trials=len(impostor),
         bands=band_list,
-        impostor_quantiles=_quantiles(impostor),
+        impostor_quantiles=_quantiles(alike_scores),
         source=source,
+        encoder=encoder,
     )
+
+
+def _band(seconds: float, impostor: np.ndarray, groups: Groups) -> Band:
+    same, _ = strictest(impostor, groups, SAME_PERSON_FMR)
+    alike, scores = strictest(impostor, groups, SOUND_ALIKE_FMR)
+    # The false-match rates reported are those of the population that set the sound-alike threshold.
+    return Band(seconds, same, alike, _quantiles(scores))
 
 
 def _quantiles(scores: np.ndarray) -> tuple[float, ...]:

@@ -7,18 +7,31 @@ and compares each score with the thresholds for that much speech. Anything at or
 person" is the stronger label. Utterances are also checked against their voice's own enrolment
 (a lent voice's reference voiceprint, stored with it in the catalog and passed in by the caller),
 so a cloning backend that drifts into someone else is caught.
+
+Every stored vector is scored with the encoder that made it: a person protected before the
+guard's encoder changed is compared with that encoder's part of the check's voiceprint, under
+that encoder's own calibration (its thresholds mean nothing on another encoder's scores).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
 from sayso.audio.frames import SAMPLE_RATE, Audio
 from sayso.errors import EmptyAudio, SeveralSpeakers, SpeechTooShort
-from sayso.voices.embedding import SpeakerEmbedder, VoicePrint, enrolment_vector, unit
+from sayso.voices.embedding import (
+    RESEMBLYZER,
+    SpeakerEmbedder,
+    VoicePrint,
+    encoder_of,
+    enrolment_vector,
+    part,
+    projected,
+    unit,
+)
 from sayso.voices.guard import LikenessMatch, LikenessVerdict
 from sayso.voices.likeness.calibration import Calibration
 from sayso.voices.likeness.policy import Probes, ScalePolicy
@@ -28,6 +41,9 @@ from sayso.voices.likeness.variants import enrolment_vectors, variant_prints
 
 MIN_REFERENCE_SECONDS = 1.0
 """Least speech a reference or checked recording must hold: under it, who speaks is a guess."""
+MIN_PROTECT_SECONDS = 5.0
+"""Least speech, over all its recordings, to protect a person with (the documented minimum): a
+voice enrolled from less is a thin target that imitations slip past."""
 SPLIT_COSINE = 0.65
 """Two groups of a recording's windows less alike than this are different people. On the shared
 speech set one speaker's groups never fell under 0.73 (137 files); two speakers' mostly under 0.7."""
@@ -41,20 +57,39 @@ CANDIDATES = 10
 CONTEXT_SECONDS = 3.0
 """Speech of a voice's previous clauses joined to a short clause, so it is judged on enough audio."""
 SHORT_CLAUSE_SECONDS = 1.6
+BELOW = "below threshold"
+
+
+Scoring = tuple[Scorer, Calibration]
+"""How one encoder's vectors are scored and judged."""
 PROBE_SECONDS = 30.0
 """A protected voice (several recordings' mean) probes the registry as a full-length test."""
 
 
 class Guard:
-    """The registry, an embedder and a calibration, as the ``LikenessGuard`` the voices use."""
+    """The registry, an embedder and a calibration, as the ``LikenessGuard`` the voices use.
+
+    ``older`` gives the calibration and cohort of each older encoder whose vectors may still be
+    stored (a person protected, or a voice lent, before the encoder changed).
+    """
 
     def __init__(
-        self, registry: Registry, embedder: SpeakerEmbedder, calibration: Calibration, cohort: np.ndarray | None
+        self,
+        registry: Registry,
+        embedder: SpeakerEmbedder,
+        calibration: Calibration,
+        cohort: np.ndarray | None,
+        older: Mapping[str, tuple[Calibration, np.ndarray]] | None = None,
     ) -> None:
+        if calibration.encoder != embedder.encoder:
+            raise ValueError(f"a {calibration.encoder} calibration cannot judge {embedder.encoder} vectors")
         self.registry = registry
         self.embedder = embedder
         self.calibration = calibration
-        self.scorer = Scorer(calibration.method, cohort)
+        self.scorer = Scorer(calibration.method, cohort, encoder=embedder.encoder)
+        self.scoring: dict[str, Scoring] = {embedder.encoder: (self.scorer, calibration)}
+        for encoder, (older_calibration, older_cohort) in (older or {}).items():
+            self.scoring[encoder] = (Scorer(older_calibration.method, older_cohort, encoder=encoder), older_calibration)
         self.policy = ScalePolicy(calibration)
         self.probes = Probes(self._probe)
         self._recent: dict[str, np.ndarray] = {}
@@ -64,8 +99,14 @@ class Guard:
         """Put ``name`` on the registry from reference recordings (only embeddings are kept: the voice and
         its disguised variants, see ``variants``)."""
         prints = self.reference_prints(recordings, labels)
+        if _seconds(prints) < MIN_PROTECT_SECONDS:
+            raise SpeechTooShort(
+                f"The recordings hold only {_seconds(prints):.1f} s of speech in all; protecting a voice needs at "
+                f"least {MIN_PROTECT_SECONDS:.0f} s of it (add a longer recording or more recordings)."
+            )
         variants = [variant_prints(self.embedder, audio) for audio in recordings]
-        return self.registry.protect(name, enrolment_vectors(prints, variants), len(prints), _seconds(prints))
+        vectors = enrolment_vectors(prints, variants)
+        return self.registry.protect(name, vectors, len(prints), _seconds(prints), self.embedder.encoder)
 
     def reference_prints(self, recordings: Sequence[Audio], labels: Sequence[str] = ()) -> list[VoicePrint]:
         """Voiceprints of reference recordings, each checked: speech, enough of it, one speaker throughout."""
@@ -85,7 +126,7 @@ class Guard:
                     f"{name} holds only {voiceprint.speech_seconds:.1f} s of speech; give at least "
                     f"{MIN_REFERENCE_SECONDS:.0f} s (5 s or more gives a more reliable voice)."
                 )
-            if several_speakers(voiceprint.segments):
+            if several_speakers(part(voiceprint.segments, voiceprint.encoder, RESEMBLYZER)):
                 raise SeveralSpeakers(f"{name} seems to hold more than one voice; give recordings of one person only.")
             prints.append(voiceprint)
         self._check_same_speaker(prints, names)
@@ -94,7 +135,12 @@ class Guard:
     def check_enrolment(self, samples: Sequence[Audio]) -> LikenessVerdict:
         """May a voice enrolled from ``samples`` be used? Blocked if it sounds like a protected person."""
         prints = self.reference_prints(samples)
-        joined = VoicePrint(enrolment_vector(prints), np.concatenate([p.segments for p in prints]), _seconds(prints))
+        joined = VoicePrint(
+            enrolment_vector(prints),
+            np.concatenate([p.segments for p in prints]),
+            _seconds(prints),
+            self.embedder.encoder,
+        )
         return self.assess(joined, "enrolment")
 
     def check(self, audio: Audio) -> LikenessVerdict:
@@ -124,7 +170,9 @@ class Guard:
             return LikenessVerdict(True, "no speech to check", method=self.calibration.method, speech_seconds=0.0)
         verdict = self.assess(voiceprint, "utterance")
         if verdict.allowed and reference is not None:
-            return self._against_reference(voiceprint, unit(reference).reshape(-1), voice_id) or verdict
+            return (
+                self._against_reference(voiceprint, np.asarray(reference, np.float32).reshape(-1), voice_id) or verdict
+            )
         return verdict
 
     def assess(self, voiceprint: VoicePrint, what: str) -> LikenessVerdict:
@@ -133,8 +181,8 @@ class Guard:
         people = len(self.registry)
         decision = self.policy.decide(voiceprint.speech_seconds, people, self.probes.maxima(people))
         same, alike = decision.same_person, decision.sound_alike
-        nearest = self._nearest(voiceprint, same, alike)
-        matches = tuple(m for m in nearest if m.score >= alike)
+        nearest = self._nearest(voiceprint, (same, alike))
+        matches = tuple(m for m in nearest if m.level != BELOW)
         if matches:
             top = matches[0]
             reason = f"the {what} sounds like protected person {top.name!r} ({top.level}, score {top.score:.2f})"
@@ -155,18 +203,28 @@ class Guard:
         )
 
     def score(self, enrolment: np.ndarray, test: VoicePrint) -> float:
-        """The calibrated score of one test against an enrolment's vectors (rows): that of its closest row."""
+        """The calibrated score of one test against an enrolment's vectors (rows): that of its closest row.
+        The rows are scored with the encoder that made them (the test projected onto it)."""
         rows = np.atleast_2d(enrolment)
-        return float(self.scorer.score(rows, self.scorer.stats(rows), test).max())
+        scorer, _ = self._scoring_for(encoder_of(rows))
+        return float(scorer.score(rows, scorer.stats(rows), projected(test, scorer.encoder)).max())
+
+    def _scoring_for(self, encoder: str) -> Scoring:
+        if encoder not in self.scoring:
+            raise ValueError(f"this guard has no calibration for {encoder} vectors")
+        return self.scoring[encoder]
 
     def _probe(self, count: int) -> np.ndarray:
         """Best scores of ``count`` protected voices against the other people (see ``policy``)."""
         best = []
-        for person, vector in self.registry.sample_voices(count):
-            others = [v for p, v in self.registry.nearest(vector, CANDIDATES + 1) if p.key != person]
+        encoder = self.embedder.encoder
+        for person, vector in self.registry.sample_voices(count, encoder):
+            search = part(vector, encoder, RESEMBLYZER)
+            found = self.registry.nearest(search, CANDIDATES + 1)
+            others = [v for p, v in found if p.key != person and p.encoder == encoder]
             if others:
                 rows = np.stack(others)
-                probe = VoicePrint(vector, vector[None, :], PROBE_SECONDS)
+                probe = VoicePrint(vector, vector[None, :], PROBE_SECONDS, encoder)
                 best.append(float(self.scorer.score(rows, self.scorer.stats(rows), probe).max()))
         return np.array(best)
 
@@ -182,35 +240,40 @@ class Guard:
                     "give recordings of one person only."
                 )
 
-    def _nearest(self, voiceprint: VoicePrint, same: float, alike: float) -> tuple[LikenessMatch, ...]:
-        found = self.registry.nearest(voiceprint.vector, CANDIDATES)
-        if not found:
-            return ()
-        vectors = np.stack([vector for _, vector in found])
-        scores = self.scorer.score(vectors, self.scorer.stats(vectors), voiceprint)
-        cosines = vectors @ voiceprint.vector
-        order = np.argsort(-scores)
-        return tuple(
-            LikenessMatch(
-                person_id=found[i][0].id,
-                name=found[i][0].name,
-                score=float(scores[i]),
-                level="same person"
-                if scores[i] >= same
-                else "sound-alike"
-                if scores[i] >= alike
-                else "below threshold",
-                cosine=float(cosines[i]),
-                false_match_rate=self.calibration.fmr_at(float(scores[i]), voiceprint.speech_seconds),
-            )
-            for i in order
+    def _nearest(self, voiceprint: VoicePrint, thresholds: tuple[float, float]) -> tuple[LikenessMatch, ...]:
+        found = self.registry.nearest(part(voiceprint.vector, voiceprint.encoder, RESEMBLYZER), CANDIDATES)
+        ranked = [self._match(person, vector, voiceprint, thresholds) for person, vector in found]
+        # Scores of different encoders are in different units: rank by how far each is over its own
+        # sound-alike threshold.
+        return tuple(match for _, match in sorted(ranked, key=lambda pair: -pair[0]))
+
+    def _match(
+        self, person: ProtectedPerson, vector: np.ndarray, voiceprint: VoicePrint, thresholds: tuple[float, float]
+    ) -> tuple[float, LikenessMatch]:
+        """How far the person's score is over their sound-alike threshold, and the match. ``thresholds``:
+        the current encoder's, for the registry's size; an older encoder's entries keep their own
+        calibration's (they are few, and the policy's probes measure the current encoder only)."""
+        scorer, calibration = self._scoring_for(person.encoder)
+        test = projected(voiceprint, person.encoder)
+        score = float(scorer.score(vector[None, :], scorer.stats(vector[None, :]), test)[0])
+        current = person.encoder == self.embedder.encoder
+        same, alike = thresholds if current else calibration.thresholds_for(voiceprint.speech_seconds)
+        return score - alike, LikenessMatch(
+            person_id=person.id,
+            name=person.name,
+            score=score,
+            level="same person" if score >= same else "sound-alike" if score >= alike else BELOW,
+            cosine=float(part(vector, person.encoder, person.encoder) @ test.vector),
+            false_match_rate=calibration.fmr_at(score, voiceprint.speech_seconds),
         )
 
     def _against_reference(
         self, voiceprint: VoicePrint, reference: np.ndarray, voice_id: str
     ) -> LikenessVerdict | None:
-        score = float(self.scorer.score(reference[None, :], self.scorer.stats(reference[None, :]), voiceprint)[0])
-        same, alike = self.calibration.thresholds_for(voiceprint.speech_seconds)
+        scorer, calibration = self._scoring_for(encoder_of(reference))
+        rows = reference[None, :]
+        score = float(scorer.score(rows, scorer.stats(rows), projected(voiceprint, scorer.encoder))[0])
+        same, alike = calibration.thresholds_for(voiceprint.speech_seconds)
         if score >= alike:
             return None
         return LikenessVerdict(
@@ -219,9 +282,9 @@ class Guard:
             f"under the sound-alike threshold {alike:.2f}): the voice may have drifted into someone else",
             same_person_threshold=same,
             sound_alike_threshold=alike,
-            false_match_rate=self.calibration.fmr_at(alike, voiceprint.speech_seconds),
+            false_match_rate=calibration.fmr_at(alike, voiceprint.speech_seconds),
             speech_seconds=voiceprint.speech_seconds,
-            method=self.calibration.method,
+            method=calibration.method,
         )
 
 

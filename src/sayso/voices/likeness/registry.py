@@ -27,6 +27,7 @@ import numpy as np
 
 from sayso.errors import AlreadyProtected, UnknownProtectedPerson
 from sayso.store.db import Database
+from sayso.voices.embedding import RESEMBLYZER, dim_of, part
 from sayso.voices.likeness.index import VectorIndex
 from sayso.voices.likeness.stored import SavedIndex
 
@@ -66,7 +67,16 @@ def m002_voice_variants(conn: sqlite3.Connection) -> None:
     conn.execute("UPDATE likeness_state SET value = value + 1 WHERE name = 'generation'")
 
 
-def m003_change_log(conn: sqlite3.Connection) -> None:
+def m003_encoders(conn: sqlite3.Connection) -> None:
+    # Each person records the encoder their vectors were made with (older entries: Resemblyzer). The
+    # index searches every entry by its Resemblyzer part (``vector``), which every encoder kept
+    # here has; ``scored`` holds the whole vector when it is more than that part.
+    conn.execute(f"ALTER TABLE likeness_people ADD COLUMN encoder TEXT NOT NULL DEFAULT '{RESEMBLYZER}'")
+    conn.execute("ALTER TABLE likeness_vectors ADD COLUMN scored BLOB")
+
+
+
+def m004_change_log(conn: sqlite3.Connection) -> None:
     # Triggers, not the registry's code, write the log: a cascaded delete or any other writer is
     # logged too, in the transaction that made the change. Vector keys are never reused (the
     # registry numbers them from 'last_vector'), so a key's last logged change is its state.
@@ -98,7 +108,7 @@ def m003_change_log(conn: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS = (m001_protected_people, m002_voice_variants, m003_change_log)
+MIGRATIONS = (m001_protected_people, m002_voice_variants, m003_encoders, m004_change_log)
 
 
 @dataclass(frozen=True)
@@ -111,6 +121,8 @@ class ProtectedPerson:
     speech_seconds: float
     created_at: str
     key: int = 0
+    encoder: str = RESEMBLYZER
+    """The speaker encoder that made the stored vectors (``sayso.voices.embedding.ENCODERS``)."""
 
 
 class Registry:
@@ -133,22 +145,31 @@ class Registry:
         self.index = self._open_index()
 
     def protect(
-        self, name: str, vectors: Mapping[str, np.ndarray], files: int, speech_seconds: float
+        self,
+        name: str,
+        vectors: Mapping[str, np.ndarray],
+        files: int,
+        speech_seconds: float,
+        encoder: str = RESEMBLYZER,
     ) -> ProtectedPerson:
-        """Add a person from their vectors by variant (``"voice"`` first); AlreadyProtected if the name is taken."""
+        """Add a person from their vectors by variant (``"voice"`` first), made by ``encoder``;
+        AlreadyProtected if the name is taken."""
         name = " ".join(name.split())
-        rows = {label: np.asarray(v, dtype=np.float32).reshape(self.dim) for label, v in vectors.items()}
+        full = {label: np.asarray(v, dtype=np.float32).reshape(dim_of(encoder)) for label, v in vectors.items()}
+        rows = {label: part(vector, encoder, RESEMBLYZER).reshape(self.dim) for label, vector in full.items()}
         try:
             with self.db.transaction() as conn:
                 cursor = conn.execute(
-                    "INSERT INTO likeness_people (id, name, files, speech_seconds, vector) VALUES (?, ?, ?, ?, ?)",
-                    (uuid.uuid4().hex[:12], name, files, speech_seconds, rows["voice"].tobytes()),
+                    "INSERT INTO likeness_people (id, name, files, speech_seconds, vector, encoder) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (uuid.uuid4().hex[:12], name, files, speech_seconds, full["voice"].tobytes(), encoder),
                 )
+                person = int(cursor.lastrowid or 0)
                 for label, vector in rows.items():
                     conn.execute(
-                        "INSERT INTO likeness_vectors (key, person, variant, vector) VALUES "
-                        "((SELECT value + 1 FROM likeness_state WHERE name = 'last_vector'), ?, ?, ?)",
-                        (cursor.lastrowid, label, vector.tobytes()),
+                        "INSERT INTO likeness_vectors (key, person, variant, vector, scored) VALUES "
+                        "((SELECT value + 1 FROM likeness_state WHERE name = 'last_vector'), ?, ?, ?, ?)",
+                        (person, label, vector.tobytes(), _scored(full[label], encoder)),
                     )
         except sqlite3.IntegrityError as error:
             raise AlreadyProtected(
@@ -187,7 +208,8 @@ class Registry:
         return self._count
 
     def nearest(self, vector: np.ndarray, k: int) -> list[tuple[ProtectedPerson, np.ndarray]]:
-        """The ``k`` people most like ``vector``, each with their closest stored vector (by cosine), best first."""
+        """The ``k`` people most like ``vector`` (a Resemblyzer vector, or the Resemblyzer part of one), each
+        with their closest stored vector (whole, as their encoder made it), best first."""
         self.refresh()
         with self._lock:
             keys, _ = self.index.search(vector, k * VARIANTS_PER_PERSON)
@@ -195,7 +217,7 @@ class Registry:
             return []
         marks = ",".join("?" * len(keys))
         rows = self.db.query(
-            f"SELECT v.key AS vkey, v.vector, {_PEOPLE_COLUMNS} FROM likeness_vectors v "
+            f"SELECT v.key AS vkey, v.vector, v.scored, {_PEOPLE_COLUMNS} FROM likeness_vectors v "
             f"JOIN likeness_people p ON p.key = v.person WHERE v.key IN ({marks})",
             [int(key) for key in keys],
         )
@@ -204,11 +226,12 @@ class Registry:
         for key in keys:  # best first, so a person's first hit is their closest variant
             row = found.get(int(key))
             if row is not None and row["key"] not in best:
-                best[row["key"]] = (_person(row), np.frombuffer(row["vector"], dtype=np.float32))
+                best[row["key"]] = (_person(row), np.frombuffer(row["scored"] or row["vector"], dtype=np.float32))
         return list(best.values())[:k]
 
-    def sample_voices(self, count: int, seed: int = 0) -> list[tuple[int, np.ndarray]]:
-        """About ``count`` protected people's voices (not variants) at random: (person key, vector)."""
+    def sample_voices(self, count: int, encoder: str, seed: int = 0) -> list[tuple[int, np.ndarray]]:
+        """About ``count`` protected people's voices (not variants) made by ``encoder``, at random:
+        (person key, whole vector)."""
         top = int(self.db.query("SELECT COALESCE(MAX(key), 0) AS top FROM likeness_vectors")[0]["top"])
         # Random keys, as many as should hit ``count`` voices among the variants (rowid look-ups, no scan).
         keys = np.unique(np.random.default_rng(seed).integers(1, top + 1, 2 * VARIANTS_PER_PERSON * count))
@@ -216,11 +239,13 @@ class Registry:
         for start in range(0, len(keys), 10_000):
             chunk = [int(k) for k in keys[start : start + 10_000]]
             for row in self.db.query(
-                f"SELECT person, vector FROM likeness_vectors WHERE variant = 'voice' AND key IN "
+                "SELECT v.person, v.vector, v.scored FROM likeness_vectors v JOIN likeness_people p "
+                f"ON p.key = v.person WHERE v.variant = 'voice' AND p.encoder = ? AND v.key IN "
                 f"({','.join('?' * len(chunk))})",
-                chunk,
+                [encoder, *chunk],
             ):
-                found.setdefault(int(row["person"]), np.frombuffer(row["vector"], dtype=np.float32))
+                whole = np.frombuffer(row["scored"] or row["vector"], dtype=np.float32)
+                found.setdefault(int(row["person"]), whole)
         return list(found.items())[:count]
 
     def refresh(self, force: bool = False) -> None:
@@ -321,13 +346,24 @@ class Registry:
         return keys[:filled], vectors[:filled]
 
 
-_COLUMNS = "key, id, name, files, speech_seconds, created_at"
-_PEOPLE_COLUMNS = "p.key, p.id, p.name, p.files, p.speech_seconds, p.created_at"
+_COLUMNS = "key, id, name, files, speech_seconds, created_at, encoder"
+_PEOPLE_COLUMNS = "p.key, p.id, p.name, p.files, p.speech_seconds, p.created_at, p.encoder"
 VARIANTS_PER_PERSON = 6
 """Index hits fetched per person wanted: each person is stored as up to this many vectors."""
 
 
 def _person(row: sqlite3.Row) -> ProtectedPerson:
     return ProtectedPerson(
-        row["id"], row["name"], row["files"], float(row["speech_seconds"]), row["created_at"], int(row["key"])
+        row["id"],
+        row["name"],
+        row["files"],
+        float(row["speech_seconds"]),
+        row["created_at"],
+        int(row["key"]),
+        row["encoder"],
     )
+
+
+def _scored(vector: np.ndarray, encoder: str) -> bytes | None:
+    # A Resemblyzer vector is its own index part: not stored twice.
+    return None if encoder == RESEMBLYZER else vector.tobytes()
