@@ -10,7 +10,7 @@ import pytest
 
 from sayso.audio.io import read_audio
 from sayso.store.db import Database
-from sayso.voices.embedding import ResemblyzerEmbedder, unit
+from sayso.voices.embedding import FUSED, FusedEmbedder, joined, unit
 from sayso.voices.likeness import load_calibration, load_cohort
 from sayso.voices.likeness.calibration import Calibration, calibrate
 from sayso.voices.likeness.guard import Guard
@@ -104,25 +104,20 @@ def test_without_impostor_quantiles_the_calibrated_thresholds_are_kept() -> None
 
 @pytest.mark.models
 def test_a_guard_with_a_crowded_registry_still_catches_the_protected_voice(
-    tmp_path: Path, embedder: ResemblyzerEmbedder
+    tmp_path: Path, fused_embedder: FusedEmbedder
 ) -> None:
     speech = {}
     for rec in recordings("vctk"):
         speech.setdefault(rec.speaker.removeprefix("vctk-"), []).append(read_audio(rec.path).resampled(16_000))
     registry = Registry(Database(tmp_path / "sayso.db"), tmp_path / "likeness")
-    guard = Guard(registry, embedder, load_calibration(None), load_cohort(None))
+    guard = Guard(registry, fused_embedder, load_calibration(None), load_cohort(None))
     guard.protect("Pat", speech["p225"][:3])
     alone = guard.check(speech["p225"][3])
-    crowd = unit(np.abs(np.random.default_rng(0).normal(size=(400, 256))))  # people unlike any voice here
-    with registry.db.transaction() as conn:
-        for i, vector in enumerate(crowd):
-            key = conn.execute(
-                "INSERT INTO likeness_people (id, name, files, speech_seconds, vector) VALUES (?, ?, 1, 9.0, ?)",
-                (f"crowd{i}", f"Crowd {i}", vector.tobytes()),
-            ).lastrowid
-            conn.execute(
-                "INSERT INTO likeness_vectors (person, variant, vector) VALUES (?, 'voice', ?)", (key, vector.tobytes())
-            )
+    rng = np.random.default_rng(0)
+    crowd = joined([unit(np.abs(rng.normal(size=(400, 256)))), unit(np.abs(rng.normal(size=(400, 192))))])
+    other = Registry(Database(tmp_path / "sayso.db"), tmp_path / "likeness")  # another writer, as the CLI
+    for i, vector in enumerate(crowd):  # people unlike any voice here
+        other.protect(f"Crowd {i}", {"voice": vector}, 1, 9.0, FUSED)
     registry.refresh(force=True)
     caught = guard.check(speech["p225"][3])
     assert not caught.allowed and caught.matches[0].name == "Pat"
