@@ -64,6 +64,20 @@ _SURELY_RECALL = re.compile(
 )
 
 
+_ASKS = re.compile(
+    r"\b(?:any|some) (?:tips|ideas|advice|suggestions|thoughts|recommendations)\b"
+    r"|\b(?:what|how|which|where|when|why|who|should|can|could|would|will|is|are|do|does) (?:i|you|we|it|that|this"
+    r"|there|should|can|could|would|do|does|to)\b"
+    r"|\b(?:help me|tell me|give me|suggest|recommend|advise|ideas?|tips)\b"
+)
+"""Words that ask for something: an utterance with them wants an answer, not only to be remembered."""
+
+
+def asks_something(original: str, normalised: str) -> bool:
+    """True when an utterance asks a question or for help ("... I'm nervous. Any tips?")."""
+    return "?" in original or _ASKS.search(normalised) is not None
+
+
 class MemorySkill:
     """Speaks about and manages the user's memories; ``last`` is the fact stored most recently."""
 
@@ -159,9 +173,9 @@ class MemorySkill:
         self.last = self.store.add(fact, self.clock())
         if explicit:
             return SkillResult("memory:store", f"Okay, I'll remember that {second_person(fact)}.")
-        if len(normalised.split()) <= len(fact.split()) + 2:  # nothing else was said
+        if len(normalised.split()) <= len(fact.split()) + 2 and not asks_something(original, normalised):
             return SkillResult("memory:store", f"Got it. I'll remember that {second_person(fact)}.")
-        return None
+        return None  # kept quietly: the LLM answers what else was said
 
     def context(self, text: str) -> list[str]:
         """What the LLM should know about the user to answer ``text``."""
