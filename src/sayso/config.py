@@ -47,7 +47,7 @@ class Settings:
         default="", metadata={"help": "API key for the OpenAI-compatible server, if it needs one."}
     )
     llm_timeout: float = field(default=30.0, metadata={"help": "Seconds to wait for the OpenAI-compatible server."})
-    max_reply_tokens: int = field(default=96, metadata={"help": "Longest reply, in LLM tokens."})
+    max_reply_tokens: int = field(default=72, metadata={"help": "Longest reply, in LLM tokens."})
     voice: str = field(default="joe", metadata={"help": "Voice that speaks the replies."})
     threads: int = field(default=0, metadata={"help": "CPU threads for the models (0: all cores)."})
     max_input_seconds: float = field(default=600.0, metadata={"help": "Longest input recording accepted, in seconds."})

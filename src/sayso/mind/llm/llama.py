@@ -20,9 +20,11 @@ transcript starts: the user is waiting for that one).
 from __future__ import annotations
 
 import os
+import re
 import sys
 import threading
 from collections.abc import Iterator, Sequence
+from typing import Any
 from pathlib import Path
 
 from sayso.errors import ConfigError, ModelMissing
@@ -140,8 +142,7 @@ class LlamaLLM(LLM):
             stop=self._stop,
             stream=True,
         )
-        for chunk in chunks:
-            text = chunk["choices"][0]["text"]  # type: ignore[index]
+        for text in _whole_sentences_at_the_limit(chunks, max_tokens):  # type: ignore[arg-type]
             if text:
                 yield text
 
@@ -174,6 +175,38 @@ class LlamaLLM(LLM):
         llama.n_tokens = shared + run
 
 
+def _whole_sentences_at_the_limit(chunks: Iterator[dict[str, Any]], max_tokens: int) -> Iterator[str]:
+    """The streamed text, except an unfinished last sentence of a reply cut off at ``max_tokens``.
+
+    A spoken reply that stops mid-sentence sounds broken. Text is passed on at once until the last
+    ``HOLD_TOKENS`` of the budget (the first clause is never delayed); from there on it is held
+    back to the end of each sentence, and what is held when the budget runs out is dropped."""
+    held = ""
+    for count, chunk in enumerate(chunks, 1):
+        choice = chunk["choices"][0]
+        if choice.get("finish_reason") == "length":
+            held += choice["text"]
+            yield held[: _sentence_end(held)]
+            return
+        if count < max_tokens - HOLD_TOKENS:
+            yield choice["text"]
+            continue
+        held += choice["text"]
+        if end := _sentence_end(held):
+            yield held[:end]
+            held = held[end:]
+    yield held
+
+
+def _sentence_end(text: str) -> int:
+    """Where the last whole sentence in ``text`` ends (0: none)."""
+    ends = [m.end() for m in _SENTENCE_END.finditer(text)]
+    return ends[-1] if ends else 0
+
+
+_SENTENCE_END = re.compile(r"[.!?][\"')\]]*(?=\s|$)")
+HOLD_TOKENS = 24
+"""Tokens at the end of the reply budget whose text waits for its sentence to end (see above)."""
 _MIN_MOVED_RUN = 32
 """Tokens of the new prompt that must match in the cache before a run is moved (a turn or more)."""
 
