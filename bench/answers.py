@@ -196,6 +196,9 @@ def main() -> None:
     parser.add_argument("--mode", choices=("alone", "conversation", "both"), default="both")
     parser.add_argument("--limit", type=int, default=0, help="only the first N questions of each set")
     parser.add_argument("--only", default="", help="only these categories (comma-separated), for a quick look")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="LLM threads (1: steadiest on a shared CPU; answers do not depend on it)"
+    )
     parser.add_argument("--show", action="store_true", help="print every graded question and reply")
     args = parser.parse_args()
     sets = ("dev", "heldout") if args.set == "both" else (args.set,)
@@ -203,7 +206,7 @@ def main() -> None:
     lines = []
     with tempfile.TemporaryDirectory(prefix="sayso-answers-") as scratch:
         for name in _models(args.model or [Settings().local_model]):
-            settings = Settings(home=scratch, local_model=name, break_minutes=0)
+            settings = Settings(home=scratch, local_model=name, break_minutes=0, threads=args.threads)
             asker = Asker(Models(settings).llm, settings, Path(scratch))
             for which in sets:
                 items = load(SETS[which], args.limit)
