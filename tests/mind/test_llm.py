@@ -221,7 +221,8 @@ def _chunks(*texts: str, cut: bool) -> Iterator[dict[str, list[dict[str, str | N
 
 def test_a_reply_cut_at_the_token_limit_loses_only_its_unfinished_sentence() -> None:
     pieces = ("Boil", " it.", " Then", " cool", " it", " in")
-    assert "".join(_whole_sentences_at_the_limit(_chunks(*pieces, cut=True), 6)) == "Boil it."
-    assert "".join(_whole_sentences_at_the_limit(_chunks(*pieces, cut=False), 6)) == "".join(pieces)
+    assert "".join(_whole_sentences_at_the_limit(_chunks(*pieces, cut=True), 4)) == "Boil it."
+    assert "".join(_whole_sentences_at_the_limit(_chunks(*pieces, cut=False), 4)) == "".join(pieces)
     early = list(_whole_sentences_at_the_limit(_chunks(*pieces, cut=True), 6 + HOLD_TOKENS))
     assert early[:2] == ["Boil", " it."]  # far from the limit, text is passed on as it comes
+    assert next(_whole_sentences_at_the_limit(_chunks("Hello", " there", cut=True), 2)) == "Hello"  # a tiny budget

@@ -178,20 +178,24 @@ def _whole_sentences_at_the_limit(chunks: Iterator[dict[str, Any]], max_tokens: 
     """The streamed text, except an unfinished last sentence of a reply cut off at ``max_tokens``.
 
     A spoken reply that stops mid-sentence sounds broken. Text is passed on at once until the last
-    ``HOLD_TOKENS`` of the budget (the first clause is never delayed); from there on it is held
-    back to the end of each sentence, and what is held when the budget runs out is dropped."""
-    held = ""
+    ``HOLD_TOKENS`` of the budget (at most its second half, so the first clause is never delayed);
+    from there on it is held back to the end of each sentence, and what is held when the budget
+    runs out is dropped, unless it is all the reply has."""
+    held, passed = "", False
+    free = max(max_tokens - HOLD_TOKENS, max_tokens // 2)
     for count, chunk in enumerate(chunks, 1):
         choice = chunk["choices"][0]
         if choice.get("finish_reason") == "length":
             held += choice["text"]
-            yield held[: _sentence_end(held)]
+            yield held[: _sentence_end(held)] if passed or _sentence_end(held) else held
             return
-        if count < max_tokens - HOLD_TOKENS:
+        if count <= free:
+            passed = passed or bool(choice["text"].strip())
             yield choice["text"]
             continue
         held += choice["text"]
         if end := _sentence_end(held):
+            passed = True
             yield held[:end]
             held = held[end:]
     yield held
