@@ -77,6 +77,15 @@ def test_a_fact_that_carries_a_question_is_kept_quietly_and_the_question_answere
     assert say(mind, "I'm allergic to peanuts.")[0] == "memory:store"  # a plain statement is still confirmed
 
 
+def test_a_request_for_advice_goes_to_the_llm_with_the_fact_not_to_recall(db: Database) -> None:
+    llm = FakeLLM("Try oat milk.")
+    mind = mind_for(db, llm=llm)
+    say(mind, "I'm lactose intolerant.")
+    assert say(mind, "What can I put in my coffee instead of milk?") == ("llm", "Try oat milk.")
+    assert "lactose intolerant" in " ".join(m.content for m in llm.calls[-1])
+    assert say(mind, "Am I lactose intolerant?")[0] == "memory:recall"  # a question about the user still is
+
+
 def test_forget_that_and_forget_with_nothing_to_forget(db: Database) -> None:
     mind = mind_for(db)
     assert say(mind, "Forget that.") == ("memory:forget", "There's nothing from just now for me to forget.")

@@ -64,6 +64,11 @@ _SURELY_RECALL = re.compile(
 )
 
 
+_WANTS_HELP = re.compile(
+    r"\b(?:what|how|where|which) (?:can|should|could|would) (?:i|we)\b|\b(?:suggest|recommend|any ideas|tips|advice)\b"
+)
+"""A request for advice or a suggestion ("what can I put in my coffee?"): the LLM answers it, with the
+user's facts in its prompt; memory only answers questions about the user ("what's my sister's name?")."""
 _ASKS = re.compile(
     r"\b(?:any|some) (?:tips|ideas|advice|suggestions|thoughts|recommendations)\b"
     r"|\b(?:what|how|which|where|when|why|who|should|can|could|would|will|is|are|do|does) (?:i|you|we|it|that|this"
@@ -144,6 +149,8 @@ class MemorySkill:
 
         ``question``: the transcript ended in a question mark (Whisper punctuates questions)."""
         if not ((question or _QUESTION.search(text)) and _ABOUT_ME.search(text)):
+            return None
+        if _WANTS_HELP.search(text) and not _SURELY_RECALL.search(text):  # advice fitted to them, from the LLM
             return None
         asked = kin_in(text)
         found = [(m, s) for m, s in self.store.search(text, k=3, min_score=RECALL_SCORE) if asked <= kin_in(m.text)]
