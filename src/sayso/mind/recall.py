@@ -185,5 +185,8 @@ class MemorySkill:
         return None  # kept quietly: the LLM answers what else was said
 
     def context(self, text: str) -> list[str]:
-        """What the LLM should know about the user to answer ``text``."""
-        return [second_person(m.text) for m, _ in self.store.search(text, k=3, min_score=CONTEXT_SCORE)]
+        """What the LLM should know about the user to answer ``text``: facts in the user's own words, quoted.
+
+        Not turned to "you": in the model's instructions "you" is the assistant, and "you're allergic
+        to peanuts" there read as the assistant's allergy (it went on to suggest peanut butter)."""
+        return [f'"{m.text}"' for m, _ in self.store.search(text, k=3, min_score=CONTEXT_SCORE)]
