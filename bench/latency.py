@@ -1,6 +1,6 @@
 """Realtime conversation latency: spoken turns played into the engine in real time.
 
-    .venv/bin/python bench/latency.py [--turns 20]
+    .venv/bin/python bench/latency.py [--turns 20] [--local-model qwen2.5-coder-1.5b|smollm2-135m]
 
 Real recordings from the shared speech set and questions synthesised with Piper are played,
 frame by frame at real-time pace, into ``sayso.realtime.engine.Engine`` with the embedded models
@@ -183,8 +183,9 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=20, help="spoken user turns (at least 20 for the report)")
     parser.add_argument("--each", action="store_true", help="also print every turn's stages and words")
     parser.add_argument("--baseline-turns", type=int, default=6, help="turns for the non-streaming baseline")
+    parser.add_argument("--local-model", default=Settings().local_model, help="the embedded LLM (local_model)")
     args = parser.parse_args()
-    settings = Settings()
+    settings = Settings(local_model=args.local_model)
     models = Models(settings)
     voice = find_voice(settings.voice)
     models.warm(voice)
@@ -193,7 +194,7 @@ def main() -> None:
     cut_ins, vad_onsets = cut_in_clips(models)
     print(
         f"{len(turns)} spoken turns ({sum(a.duration for a in turns):.0f} s of speech), "
-        f"{settings.cpu_threads} threads, "
+        f"{settings.cpu_threads} threads, LLM {settings.local_model}, "
         f"STT {settings.stt_model}; the CPU is shared, so these figures are noisy"
     )
     pauses: list[float] = []
@@ -231,7 +232,8 @@ def main() -> None:
     v50, v95 = np.percentile(v2v, 50) * 1000, np.percentile(v2v, 95) * 1000
     b50 = np.percentile(stops, 50) * 1000 if stops else float("nan")
     print(
-        f"targets: voice-to-voice p50 <= 800 ms {'met' if v50 <= 800 else 'MISSED'}, p95 <= 1500 ms "
+        f"targets: voice-to-voice p50 <= 800 ms {'met' if v50 <= 800 else 'MISSED'} "
+        f"(<= 1200 ms for the 1.5B default: {'met' if v50 <= 1200 else 'MISSED'}), p95 <= 1500 ms "
         f"{'met' if v95 <= 1500 else 'MISSED'}; barge-in stop p50 <= 200 ms {'met' if b50 <= 200 else 'MISSED'}"
     )
 

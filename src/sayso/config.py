@@ -21,6 +21,7 @@ import platformdirs
 from sayso.errors import ConfigError
 
 STT_MODELS = ("tiny.en", "base")
+LOCAL_MODELS = ("qwen2.5-coder-1.5b", "smollm2-135m")
 _TYPE_WORDS = {"int": "a whole number", "float": "a number", "str": "text"}
 
 
@@ -37,12 +38,16 @@ class Settings:
     llm_url: str = field(
         default="", metadata={"help": "Base URL of an OpenAI-compatible server (empty: the embedded model)."}
     )
+    local_model: str = field(
+        default="qwen2.5-coder-1.5b",
+        metadata={"help": "Embedded language model: qwen2.5-coder-1.5b (answers well) or smollm2-135m (old laptops)."},
+    )
     llm_model: str = field(default="local", metadata={"help": "Model name sent to the OpenAI-compatible server."})
     llm_api_key: str = field(
         default="", metadata={"help": "API key for the OpenAI-compatible server, if it needs one."}
     )
     llm_timeout: float = field(default=30.0, metadata={"help": "Seconds to wait for the OpenAI-compatible server."})
-    max_reply_tokens: int = field(default=96, metadata={"help": "Longest reply, in LLM tokens."})
+    max_reply_tokens: int = field(default=72, metadata={"help": "Longest reply, in LLM tokens."})
     voice: str = field(default="joe", metadata={"help": "Voice that speaks the replies."})
     threads: int = field(default=0, metadata={"help": "CPU threads for the models (0: all cores)."})
     max_input_seconds: float = field(default=600.0, metadata={"help": "Longest input recording accepted, in seconds."})
@@ -183,6 +188,8 @@ def _validated(values: dict[str, Any]) -> Settings:
     settings = dataclasses.replace(Settings(), **values)
     if settings.stt_model not in STT_MODELS:
         raise ConfigError(f"stt_model must be one of {', '.join(STT_MODELS)}, not {settings.stt_model!r}.")
+    if settings.local_model not in LOCAL_MODELS:
+        raise ConfigError(f"local_model must be one of {', '.join(LOCAL_MODELS)}, not {settings.local_model!r}.")
     for key in ("llm_timeout", "max_reply_tokens", "max_input_seconds"):
         if getattr(settings, key) <= 0:
             raise ConfigError(f"The setting {key} must be above zero.")

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 
+from sayso.config import Settings
 from sayso.errors import ServiceUnavailable
 from sayso.mind.llm.base import Message
-from sayso.mind.llm.llama import LlamaLLM, smollm2_model_path
+from sayso.mind.llm.llama import HOLD_TOKENS, LlamaLLM, _whole_sentences_at_the_limit, smollm2_model_path
 from sayso.mind.llm.openai import OpenAILLM, chat_url
+from sayso.mind.mind import Mind
 from sayso.realtime.models import Models
 
 QUESTION = [
@@ -176,3 +180,49 @@ def test_prefill_gives_way_when_stopped_or_a_reply_waits(models: Models) -> None
     finally:
         llm._wanted.clear()
     assert llm._llama.n_tokens == 0
+
+
+def test_the_default_embedded_model_is_qwen_and_smollm2_is_one_setting_away(models: Models, tmp_path: Path) -> None:
+    assert models.llm.name.startswith("qwen2.5-coder-1.5b")
+    small = Models(Settings(home=str(tmp_path), local_model="smollm2-135m")).llm
+    assert small.name.lower().startswith("smollm2-135m")
+    assert "paris" in small.complete(QUESTION, max_tokens=24).lower()
+
+
+def ask(mind: Mind, text: str) -> tuple[str, str]:
+    reply = mind.respond(text)
+    said = reply.text
+    mind.conversation.record(text, said)
+    return reply.route, said
+
+
+def test_a_stored_allergy_shapes_a_suggestion_without_a_refusal(models: Models, tmp_path: Path) -> None:
+    mind = Mind(Settings(home=str(tmp_path)), lambda: models.llm)
+    assert ask(mind, "I'm allergic to peanuts.")[0] == "memory:store"
+    route, said = ask(mind, "Suggest a snack for me.")
+    assert route == "llm"
+    lowered = said.lower()
+    assert not re.search(r"\b(?:can't|cannot|unable to) (?:help|suggest|recommend)", lowered), said
+    assert "peanut butter" not in lowered and not re.search(r"\b(?:try|have|eat) (?:some )?peanuts\b", lowered), said
+
+
+def test_a_worry_with_a_question_gets_advice(models: Models, tmp_path: Path) -> None:
+    mind = Mind(Settings(home=str(tmp_path)), lambda: models.llm)
+    route, said = ask(mind, "I have a job interview tomorrow and I'm nervous. Any tips?")
+    assert route == "llm"
+    assert re.search(r"\b(?:prepar|research|practi[cs]e|breath|sleep|rest|confiden)", said.lower()), said
+
+
+def _chunks(*texts: str, cut: bool) -> Iterator[dict[str, list[dict[str, str | None]]]]:
+    for i, text in enumerate(texts):
+        last = i == len(texts) - 1
+        yield {"choices": [{"text": text, "finish_reason": ("length" if cut else "stop") if last else None}]}
+
+
+def test_a_reply_cut_at_the_token_limit_loses_only_its_unfinished_sentence() -> None:
+    pieces = ("Boil", " it.", " Then", " cool", " it", " in")
+    assert "".join(_whole_sentences_at_the_limit(_chunks(*pieces, cut=True), 4)) == "Boil it."
+    assert "".join(_whole_sentences_at_the_limit(_chunks(*pieces, cut=False), 4)) == "".join(pieces)
+    early = list(_whole_sentences_at_the_limit(_chunks(*pieces, cut=True), 6 + HOLD_TOKENS))
+    assert early[:2] == ["Boil", " it."]  # far from the limit, text is passed on as it comes
+    assert next(_whole_sentences_at_the_limit(_chunks("Hello", " there", cut=True), 2)) == "Hello"  # a tiny budget

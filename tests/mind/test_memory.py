@@ -61,6 +61,31 @@ def test_memories_last_across_conversations_and_reach_the_llm(db: Database) -> N
     assert sent[-2].role == "system" and "allergic to peanuts" in sent[-2].content  # memories just before the user
 
 
+@pytest.mark.parametrize(
+    "line",
+    [
+        "I have a job interview tomorrow and I'm nervous. Any tips?",
+        "I'm vegetarian, what should I cook tonight",
+        "My sister is Clara. Got ideas?",
+    ],
+)
+def test_a_fact_that_carries_a_question_is_kept_quietly_and_the_question_answered(db: Database, line: str) -> None:
+    llm = FakeLLM("Prepare a few short stories about your work.")
+    mind = mind_for(db, llm=llm)
+    assert say(mind, line) == ("llm", "Prepare a few short stories about your work.")
+    assert mind.memory.store.count() == 1
+    assert say(mind, "I'm allergic to peanuts.")[0] == "memory:store"  # a plain statement is still confirmed
+
+
+def test_a_request_for_advice_goes_to_the_llm_with_the_fact_not_to_recall(db: Database) -> None:
+    llm = FakeLLM("Try oat milk.")
+    mind = mind_for(db, llm=llm)
+    say(mind, "I'm lactose intolerant.")
+    assert say(mind, "What can I put in my coffee instead of milk?") == ("llm", "Try oat milk.")
+    assert "lactose intolerant" in " ".join(m.content for m in llm.calls[-1])
+    assert say(mind, "Am I lactose intolerant?")[0] == "memory:recall"  # a question about the user still is
+
+
 def test_forget_that_and_forget_with_nothing_to_forget(db: Database) -> None:
     mind = mind_for(db)
     assert say(mind, "Forget that.") == ("memory:forget", "There's nothing from just now for me to forget.")

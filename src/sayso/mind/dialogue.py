@@ -7,11 +7,17 @@ from dataclasses import dataclass, field
 
 from sayso.mind.llm.base import Message
 
-# Worded for SmolLM2-135M, which drifts on longer prompts (this wording answered all five
-# probe questions sensibly with greedy decoding; the previous, longer one mangled a capital).
+# Each sentence answers a failure seen with the embedded models (bench/answers.py, dev set):
+# replies that pad ("The answer to this question is quite simple"), drift to an earlier topic,
+# read out lists, or refuse an ordinary request once a memory (an allergy) is in the prompt.
 PERSONA = (
-    "You are {name}, a helpful and friendly AI assistant. You are not a human. "
-    "Your answers are spoken aloud: keep them to one or two short sentences, with no lists or markdown."
+    "You are {name}, a friendly voice assistant. You are an AI, not a human. "
+    "Your replies are spoken aloud: answer in one or two short sentences of plain speech (at most 40 words), "
+    "with no lists, markdown or emojis. Start with the answer itself, and make it accurate. "
+    "Answer only the latest message; earlier turns are there for context. "
+    "When the user shares a plan or a worry, give practical help. "
+    "Fit your suggestions to what you know about the user instead of refusing: "
+    "never suggest anything their allergies, diet or health rule out."
 )
 
 

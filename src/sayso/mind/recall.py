@@ -64,6 +64,25 @@ _SURELY_RECALL = re.compile(
 )
 
 
+_WANTS_HELP = re.compile(
+    r"\b(?:what|how|where|which) (?:can|should|could|would) (?:i|we)\b|\b(?:suggest|recommend|any ideas|tips|advice)\b"
+)
+"""A request for advice or a suggestion ("what can I put in my coffee?"): the LLM answers it, with the
+user's facts in its prompt; memory only answers questions about the user ("what's my sister's name?")."""
+_ASKS = re.compile(
+    r"\b(?:any|some) (?:tips|ideas|advice|suggestions|thoughts|recommendations)\b"
+    r"|\b(?:what|how|which|where|when|why|who|should|can|could|would|will|is|are|do|does) (?:i|you|we|it|that|this"
+    r"|there|should|can|could|would|do|does|to)\b"
+    r"|\b(?:help me|tell me|give me|suggest|recommend|advise|ideas?|tips)\b"
+)
+"""Words that ask for something: an utterance with them wants an answer, not only to be remembered."""
+
+
+def asks_something(original: str, normalised: str) -> bool:
+    """True when an utterance asks a question or for help ("... I'm nervous. Any tips?")."""
+    return "?" in original or _ASKS.search(normalised) is not None
+
+
 class MemorySkill:
     """Speaks about and manages the user's memories; ``last`` is the fact stored most recently."""
 
@@ -131,6 +150,8 @@ class MemorySkill:
         ``question``: the transcript ended in a question mark (Whisper punctuates questions)."""
         if not ((question or _QUESTION.search(text)) and _ABOUT_ME.search(text)):
             return None
+        if _WANTS_HELP.search(text) and not _SURELY_RECALL.search(text):  # advice fitted to them, from the LLM
+            return None
         asked = kin_in(text)
         found = [(m, s) for m, s in self.store.search(text, k=3, min_score=RECALL_SCORE) if asked <= kin_in(m.text)]
         if found:
@@ -159,10 +180,13 @@ class MemorySkill:
         self.last = self.store.add(fact, self.clock())
         if explicit:
             return SkillResult("memory:store", f"Okay, I'll remember that {second_person(fact)}.")
-        if len(normalised.split()) <= len(fact.split()) + 2:  # nothing else was said
+        if len(normalised.split()) <= len(fact.split()) + 2 and not asks_something(original, normalised):
             return SkillResult("memory:store", f"Got it. I'll remember that {second_person(fact)}.")
-        return None
+        return None  # kept quietly: the LLM answers what else was said
 
     def context(self, text: str) -> list[str]:
-        """What the LLM should know about the user to answer ``text``."""
-        return [second_person(m.text) for m, _ in self.store.search(text, k=3, min_score=CONTEXT_SCORE)]
+        """What the LLM should know about the user to answer ``text``: facts in the user's own words, quoted.
+
+        Not turned to "you": in the model's instructions "you" is the assistant, and "you're allergic
+        to peanuts" there read as the assistant's allergy (it went on to suggest peanut butter)."""
+        return [f'"{m.text}"' for m, _ in self.store.search(text, k=3, min_score=CONTEXT_SCORE)]

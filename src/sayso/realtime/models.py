@@ -45,9 +45,9 @@ class Models:
             from sayso.mind.llm.openai import OpenAILLM
 
             return self._timed("llm", lambda: OpenAILLM(s.llm_url, s.llm_model, s.llm_api_key, s.llm_timeout))
-        from sayso.mind.llm.llama import LlamaLLM, smollm2_model_path
+        from sayso.mind.llm.llama import LlamaLLM, local_model_path
 
-        return self._timed("llm", lambda: LlamaLLM(smollm2_model_path(), s.cpu_threads))
+        return self._timed("llm", lambda: LlamaLLM(local_model_path(s.local_model, s.data_dir), s.cpu_threads))
 
     @cached_property
     def voice_services(self) -> VoiceServices:

@@ -85,7 +85,7 @@ def settings(user: User, workspace: Space) -> dict[str, Any]:
     s = workspace.settings
     return {
         "stt_model": s.stt_model,
-        "llm": s.llm_url or "embedded SmolLM2-135M",
+        "llm": s.llm_url or f"embedded {s.local_model}",
         "max_reply_tokens": s.max_reply_tokens,
         "voice": s.voice,
         "barge_in": s.barge_in,

