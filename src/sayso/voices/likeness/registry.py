@@ -75,7 +75,6 @@ def m003_encoders(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE likeness_vectors ADD COLUMN scored BLOB")
 
 
-
 def m004_change_log(conn: sqlite3.Connection) -> None:
     # Triggers, not the registry's code, write the log: a cascaded delete or any other writer is
     # logged too, in the transaction that made the change. Vector keys are never reused (the
