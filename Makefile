@@ -7,11 +7,13 @@ setup:
 run: setup
 	.venv/bin/sayso talk
 
-test: setup
+# The test command checks style and types first: CI runs exactly this.
+test: setup check
 	.venv/bin/python -m pytest
 
 check: setup
 	.venv/bin/ruff check src tests bench
+	.venv/bin/ruff format --check src tests bench
 	.venv/bin/mypy
 
 bench: setup
