@@ -47,6 +47,10 @@ def test_sayso_home_sets_the_data_directory(tmp_path: Path) -> None:
         ('local_model = "gpt-5"\n', "local_model must be one of qwen2.5-coder-1.5b, smollm2-135m, not 'gpt-5'"),
         ("llm_timeout = 0\n", "llm_timeout must be above zero"),
         ('llm_url = "localhost:8080"\n', "must start with http"),
+        ("threads = 2.5\n", "threads must be a whole number, not 2.5"),
+        ('minor_mode = "yes"\n', "minor_mode must be on or off, not 'yes'"),
+        ('memory = "sometimes"\n', "memory must be on or off"),
+        ("voice = true\n", "voice must be text, not True"),
     ],
 )
 def test_bad_config_gives_a_clear_error(tmp_path: Path, text: str, fragment: str) -> None:
@@ -59,3 +63,14 @@ def test_the_embedded_model_is_one_setting_away(tmp_path: Path) -> None:
     assert load_settings(env={"SAYSO_LOCAL_MODEL": "smollm2-135m"}, path=tmp_path / "none.toml").local_model == (
         "smollm2-135m"
     )
+
+
+def test_on_off_settings_take_toml_booleans_and_any_case(tmp_path: Path) -> None:
+    settings = load_settings(env={}, path=write(tmp_path / "c.toml", 'minor_mode = true\nmemory = "OFF"\n'))
+    assert (settings.minor_mode, settings.memory) == ("on", "off")
+    assert load_settings(env={"SAYSO_THREADS": "2.0"}, path=tmp_path / "none.toml").threads == 2
+
+
+def test_sayso_config_naming_a_missing_file_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="SAYSO_CONFIG names .*missing.toml, which does not exist"):
+        load_settings(env={"SAYSO_CONFIG": str(tmp_path / "missing.toml")})

@@ -22,6 +22,7 @@ from sayso.errors import ConfigError
 
 STT_MODELS = ("tiny.en", "base")
 LOCAL_MODELS = ("qwen2.5-coder-1.5b", "smollm2-135m")
+ON_OFF = ("barge_in", "echo_cancel", "memory", "minor_mode")
 _TYPE_WORDS = {"int": "a whole number", "float": "a number", "str": "text"}
 
 
@@ -145,14 +146,16 @@ def load_settings(
     """Build the settings from defaults, the config file, the environment and flags."""
     env = os.environ if env is None else env
     values: dict[str, Any] = {}
-    values.update(_read_file(path or config_path(env)))
+    values.update(_read_file(path or config_path(env), required=path is None and bool(env.get("SAYSO_CONFIG"))))
     values.update({f.name: env[env_name(f.name)] for f in fields(Settings) if env_name(f.name) in env})
     values.update({k: v for k, v in (flags or {}).items() if v is not None})
     return _validated(_coerce_all(values))
 
 
-def _read_file(path: Path) -> dict[str, Any]:
+def _read_file(path: Path, required: bool = False) -> dict[str, Any]:
     if not path.exists():
+        if required:  # a file the user named by $SAYSO_CONFIG must be there: ignoring it hides a typo
+            raise ConfigError(f"SAYSO_CONFIG names {path}, which does not exist; create it or unset SAYSO_CONFIG.")
         return {}
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -174,14 +177,22 @@ def _coerce_all(values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _coerce(key: str, value: Any, type_name: str) -> Any:
+    wrong = ConfigError(f"The setting {key} must be {_TYPE_WORDS[type_name]}, not {value!r}.")
+    if isinstance(value, bool):  # TOML true/false: right only for the on/off settings
+        if key in ON_OFF:
+            return "on" if value else "off"
+        raise wrong
     try:
         if type_name == "int":
-            return int(value)
+            number = float(value)
+            if not number.is_integer():  # int(2.5) would quietly mean 2
+                raise wrong
+            return int(number)
         if type_name == "float":
             return float(value)
-        return str(value)
-    except (TypeError, ValueError) as error:
-        raise ConfigError(f"The setting {key} must be {_TYPE_WORDS[type_name]}, not {value!r}.") from error
+        return str(value).strip().lower() if key in ON_OFF else str(value)
+    except (TypeError, ValueError, OverflowError) as error:
+        raise wrong from error
 
 
 def _validated(values: dict[str, Any]) -> Settings:
@@ -197,7 +208,7 @@ def _validated(values: dict[str, Any]) -> Settings:
         raise ConfigError("The setting threads must be 0 (all cores) or more.")
     if settings.llm_url and not settings.llm_url.startswith(("http://", "https://")):
         raise ConfigError(f"llm_url must start with http:// or https://, not {settings.llm_url!r}.")
-    for key in ("barge_in", "echo_cancel"):
+    for key in ON_OFF:
         if getattr(settings, key) not in ("on", "off"):
             raise ConfigError(f"The setting {key} must be on or off, not {getattr(settings, key)!r}.")
     for key in ("endpoint_silence", "endpoint_unfinished_silence", "barge_in_min_speech"):
