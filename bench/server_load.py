@@ -62,7 +62,7 @@ def start_server(home: str, port: int, max_reply_tokens: int) -> subprocess.Pope
     """`sayso serve` in its own process; returns once it has loaded every model."""
     command = [sys.executable, "-m", "sayso", "serve", "--port", str(port), "--home", home,
                "--max-reply-tokens", str(max_reply_tokens)]  # fmt: skip
-    env = {**os.environ, "SAYSO_CONFIG": os.path.join(home, "none.toml")}
+    env = {**os.environ, "SAYSO_CONFIG": os.devnull}
     server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:

@@ -22,7 +22,7 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
             monkeypatch.delenv(key)
     home = tmp_path / "home"
     monkeypatch.setenv("SAYSO_HOME", str(home))
-    monkeypatch.setenv("SAYSO_CONFIG", str(tmp_path / "no-config.toml"))
+    monkeypatch.setenv("SAYSO_CONFIG", os.devnull)  # an empty config file
     yield home
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -160,7 +161,7 @@ def test_talk_without_devices_falls_back_to_typing_and_files(tmp_path: Path, iso
         "SAYSO_HOME": str(isolated_home),
         "PATH": "/usr/bin:/bin",
         "HF_HUB_OFFLINE": "1",
-        "SAYSO_CONFIG": str(tmp_path / "none.toml"),
+        "SAYSO_CONFIG": os.devnull,
         "AUDIODEV": "null",
     }
     result = subprocess.run(
