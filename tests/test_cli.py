@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import builtins
 import os
+import socket
 import subprocess
 import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +18,8 @@ import soundfile as sf
 from sayso.audio.io import read_audio, write_audio
 from sayso.cli import EXIT_ERROR, conversation, main
 from sayso.config import Settings
+from sayso.errors import ServiceUnavailable
+from sayso.mind.llm.base import Message
 from sayso.testing import FakeLLM, FakeSTT, FakeTTS, FakeVAD, fake_models, silence, tone
 from tests.speechdata import recordings
 
@@ -160,6 +165,7 @@ def test_talk_without_devices_falls_back_to_typing_and_files(tmp_path: Path, iso
     env = {
         "SAYSO_HOME": str(isolated_home),
         "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": os.environ.get("PYTHONPATH", ""),  # this checkout's code, where it is not the installed one
         "HF_HUB_OFFLINE": "1",
         "SAYSO_CONFIG": os.devnull,
         "AUDIODEV": "null",
@@ -174,8 +180,9 @@ def test_talk_without_devices_falls_back_to_typing_and_files(tmp_path: Path, iso
     )
     assert result.returncode == 0, result.stderr
     assert "No microphone was found" in result.stdout
-    saved = list((isolated_home / "replies").glob("*.wav"))
-    assert len(saved) == 1 and read_audio(saved[0]).duration > 0.3
+    saved = sorted((isolated_home / "replies").glob("*.wav"))
+    assert len(saved) == 2 and read_audio(saved[0]).duration > 0.3  # the reply, then the goodbye
+    assert conversation.GOODBYE in result.stdout
 
 
 def test_chat_says_a_line_is_too_long_for_the_model_and_goes_on(
@@ -198,3 +205,115 @@ def test_chat_says_a_line_is_too_long_for_the_model_and_goes_on(
     code, out, err = run(capsys, "chat")
     assert code == 0 and "too long for the language model" in err and "Traceback" not in err
     assert "Sure thing." in out and len(llm.calls) == 1
+
+
+class _DownOnce(FakeLLM):
+    """An LLM server that is down for the first request only."""
+
+    def stream(self, messages: Sequence[Message], max_tokens: int) -> Iterator[str]:
+        if not self.calls:
+            self.calls.append(list(messages))
+            raise ServiceUnavailable("Cannot reach the LLM server at http://127.0.0.1:9 (ConnectError).")
+        yield from super().stream(messages, max_tokens)
+
+
+def _chat_with(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], llm: FakeLLM, lines: list[Callable[[], str]]
+) -> tuple[int, str, str]:
+    """Run `sayso chat` on fakes; each typed line is a function (it may wait, or raise)."""
+    typed = iter(lines)
+
+    def next_line(prompt: str = "") -> str:
+        print(prompt, end="")
+        return next(typed, _end)()
+
+    models = fake_models(Settings(), vad=FakeVAD(), stt=FakeSTT(), llm=llm, tts=FakeTTS())
+    monkeypatch.setattr(builtins, "input", next_line)
+    monkeypatch.setattr(conversation, "Models", lambda settings: models)
+    monkeypatch.setattr(conversation.embed, "preload", lambda: None)
+    return run(capsys, "chat")
+
+
+def _end() -> str:
+    raise EOFError
+
+
+def test_chat_reports_a_failed_llm_call_and_goes_on_then_says_goodbye(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    llm = _DownOnce("Fine, thanks.")
+    code, out, err = _chat_with(monkeypatch, capsys, llm, [lambda: "How are you?", lambda: "And now?"])
+    assert code == 0 and "Cannot reach the LLM server" in err and "Traceback" not in err
+    assert "Fine, thanks." in out and len(llm.calls) == 2
+    assert out.rstrip().endswith(conversation.GOODBYE)
+
+
+def test_chat_announces_a_timer_while_the_user_sits_at_the_prompt(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def think_for_a_while() -> str:
+        time.sleep(2.5)  # the timer falls due here, before the next Enter
+        raise EOFError
+
+    code, out, _ = _chat_with(monkeypatch, capsys, FakeLLM(), [lambda: "Set a timer for 1 second.", think_for_a_while])
+    assert code == 0
+    announced = out.index("timer", out.index("you> ", out.index("1 second")))  # after the next prompt
+    assert announced < out.index(conversation.GOODBYE)
+
+
+def test_ctrl_c_ends_a_chat_with_a_goodbye_not_an_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def ctrl_c() -> str:
+        raise KeyboardInterrupt
+
+    code, out, err = _chat_with(monkeypatch, capsys, FakeLLM(), [ctrl_c])
+    assert code == 0 and conversation.GOODBYE in out and err == ""
+
+
+def test_saved_replies_do_not_pile_up(tmp_path: Path) -> None:
+    for index in range(conversation.KEEP_REPLIES + 5):
+        conversation._say_typed("sayso", tmp_path, [(f"Reply {index}.", tone(0.05))])
+    kept = sorted(tmp_path.glob("reply-*.wav"))
+    assert len(kept) == conversation.KEEP_REPLIES
+
+
+def test_version_and_short_help(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0 and capsys.readouterr().out.startswith("sayso 0.")
+    with pytest.raises(SystemExit):
+        main(["say", "--help"])
+    help_text = capsys.readouterr().out
+    assert "--output" in help_text and "--stt-model" not in help_text and "sayso settings" in help_text
+
+
+def test_say_without_output_or_into_a_missing_folder_is_a_short_usage_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    for argv, fragment in (
+        (["say", "hi"], "required: -o/--output"),
+        (["say", "hi", "-o", str(tmp_path / "nowhere" / "x.wav")], "does not exist"),
+    ):
+        with pytest.raises(SystemExit) as done:
+            main(argv)
+        err = capsys.readouterr().err
+        assert done.value.code == 2 and fragment in err and len(err.strip().splitlines()) == 2
+    assert not (tmp_path / "nowhere").exists()
+
+
+def test_settings_lists_each_value_and_its_source(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "settings", "--voice", "espeak-uk")
+    assert code == 0
+    assert "voice = 'espeak-uk'  (flag --voice)" in out and "home = " in out and "($SAYSO_HOME)" in out
+    assert "stt_model = 'tiny.en'  (default)" in out
+
+
+def test_serve_on_a_busy_port_says_so_in_one_sentence(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, out, err = run(capsys, "serve", "--port", str(port))
+    assert_clear_error(code, err, f"Port {port} on 127.0.0.1 is already in use")
+    assert "Sayso is at" not in out

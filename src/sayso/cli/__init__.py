@@ -11,10 +11,11 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import fields
+from importlib.metadata import version
 
-from sayso.cli import conversation, likeness, memory, serve, speech, voices
+from sayso.cli import conversation, likeness, memory, serve, settings, speech, voices
 from sayso.cli.common import EXIT_ERROR, EXIT_INTERRUPTED, Command, Commands
-from sayso.config import Settings, field_help, flag_name, load_settings
+from sayso.config import Settings, flag_name, load_settings
 from sayso.errors import SaysoError
 
 GROUPS: tuple[Callable[[Commands], None], ...] = (
@@ -24,9 +25,15 @@ GROUPS: tuple[Callable[[Commands], None], ...] = (
     serve.register,
     likeness.register,
     memory.register,
+    settings.register,
 )
 
 __all__ = ["EXIT_ERROR", "build_parser", "main"]
+
+SETTINGS_EPILOG = (
+    "Every setting (voice, stt_model, llm_url, ...) can also be given to any command as a flag "
+    "(--voice NAME), a SAYSO_<KEY> variable or a config.toml key: `sayso settings` lists them all."
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -46,16 +53,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``sayso`` parser. Every subcommand takes every setting as a flag; its help leaves them out
+    (26 lines of settings buried each command's own arguments) and points to ``sayso settings``."""
     settings_flags = argparse.ArgumentParser(add_help=False)
-    group = settings_flags.add_argument_group("settings (also SAYSO_<KEY> variables and config.toml keys)")
     for f in fields(Settings):
-        group.add_argument(
-            flag_name(f.name), dest=f.name, default=None, metavar=f.name.upper(), help=field_help(f.name)
-        )
+        settings_flags.add_argument(flag_name(f.name), dest=f.name, default=None, help=argparse.SUPPRESS)
     parser = argparse.ArgumentParser(
-        prog="sayso", description="A private voice assistant that speaks only in consented voices."
+        prog="sayso",
+        description="A private voice assistant that speaks only in consented voices.",
+        epilog=SETTINGS_EPILOG,
     )
-    commands = Commands(parser.add_subparsers(dest="command", required=True, metavar="COMMAND"), settings_flags)
+    parser.add_argument("--version", action="version", version=f"sayso {version('sayso')}")
+    commands = Commands(
+        parser.add_subparsers(dest="command", required=True, metavar="COMMAND"), settings_flags, SETTINGS_EPILOG
+    )
     for register in GROUPS:
         register(commands)
     return parser

@@ -5,16 +5,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from sayso.audio import devices
 from sayso.audio.frames import Audio
 from sayso.audio.io import read_audio, write_audio
-from sayso.cli.common import Commands
+from sayso.cli.common import Commands, output_file
 from sayso.config import Settings
-from sayso.errors import DeviceError, InputError
+from sayso.errors import BackendError, DeviceError, InputError
 from sayso.mind import embed
 from sayso.realtime import events as ev
 from sayso.realtime.engine import Engine
@@ -23,6 +24,8 @@ from sayso.realtime.turn import Assistant, TurnTimings
 from sayso.voices.catalog import find_voice
 
 QUIT_WORDS = {"quit", "exit", "bye", "goodbye"}
+GOODBYE = "Goodbye! Talk to you soon."
+KEEP_REPLIES = 20
 
 
 def register(commands: Commands) -> None:
@@ -31,7 +34,7 @@ def register(commands: Commands) -> None:
     commands.command("chat", cmd_chat, "Chat with Sayso in text.")
     reply = commands.command("reply", cmd_reply, "Answer one spoken question from a file with a spoken reply.")
     reply.add_argument("input", type=Path, help="the question: a WAV, FLAC, OGG or MP3 file")
-    reply.add_argument("-o", "--output", type=Path, required=True, help="where to write the spoken reply")
+    reply.add_argument("-o", "--output", type=output_file, required=True, help="where to write the spoken reply")
 
 
 def cmd_reply(args: argparse.Namespace, settings: Settings) -> int:
@@ -52,22 +55,22 @@ def cmd_reply(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     assistant = Assistant(Models(settings), find_voice(settings.voice))
     embed.preload()
+    name = settings.assistant_name.lower()
     print(f"Chatting with {settings.assistant_name}, an AI assistant. Type 'quit' or press Ctrl-D to stop.")
-    while (line := _prompt("you> ")) is not None:
-        if not line:
-            continue
-        print(f"{settings.assistant_name.lower()}> ", end="", flush=True)
+
+    def turn(line: str) -> None:
+        print(f"{name}> ", end="", flush=True)
         pieces: list[str] = []
-        try:
-            for clause in assistant.think(line):
-                print(("" if not pieces else " ") + clause, end="", flush=True)
-                pieces.append(clause)
-        except InputError as error:  # e.g. a line too long for the model: say so, and let them go on
-            print(f"\nsayso: {error}", file=sys.stderr, flush=True)
-            continue
+        for clause in assistant.think(line):
+            print(("" if not pieces else " ") + clause, end="", flush=True)
+            pieces.append(clause)
         print()
         assistant.remember(line, " ".join(pieces))
-    return 0
+
+    def announce(text: str) -> None:
+        print(f"\r{name}> {text}\nyou> ", end="", flush=True)
+
+    return _typed_conversation(assistant, name, turn, announce, lambda text: print(f"{name}> {text}"))
 
 
 def cmd_talk(args: argparse.Namespace, settings: Settings) -> int:
@@ -87,8 +90,11 @@ def cmd_talk(args: argparse.Namespace, settings: Settings) -> int:
     engine.listeners.append(_TalkPrinter(engine, settings.assistant_name, args.metrics))
     try:
         asyncio.run(engine.run(devices.microphone_frames(), speakers))
+    except KeyboardInterrupt:  # Ctrl-C is how a spoken conversation ends: not an error
+        print()
     finally:
         speakers.close()
+    _say_typed(settings.assistant_name.lower(), None, [(GOODBYE, models.tts(assistant.voice).synthesize(GOODBYE))])
     return 0
 
 
@@ -120,44 +126,100 @@ class _TalkPrinter:
 
 def _typed_talk(assistant: Assistant, settings: Settings, speakers: bool) -> int:
     replies_dir = settings.data_dir / "replies"
-    where = "played on the speakers" if speakers else f"saved as files in {replies_dir}"
+    where = "played on the speakers" if speakers else f"saved as files in {replies_dir} (the last {KEEP_REPLIES} kept)"
     print(f"No microphone was found, so type what you want to say; replies are spoken and {where}.")
-    print("Type 'quit' or press Ctrl-D to stop. Timers that fall due are announced before each prompt.")
-    turn = 0
-    while True:
-        for text in assistant.mind.due_announcements():
-            turn += 1
-            _say_typed(
-                assistant, settings, speakers, turn, [(text, assistant.models.tts(assistant.voice).synthesize(text))]
-            )
-        user_text = _prompt("you> ")
-        if user_text is None:
-            return 0
-        if user_text:
-            turn += 1
-            spoken = assistant.speak(user_text, TurnTimings(), since=time.perf_counter())
-            try:
-                _say_typed(assistant, settings, speakers, turn, spoken)
-            except InputError as error:  # as in `chat`: said, and the conversation goes on
-                print(f"\nsayso: {error}", file=sys.stderr, flush=True)
+    print("Type 'quit' or press Ctrl-D to stop. Timers are announced when they fall due.")
+    name = settings.assistant_name.lower()
+    tts = assistant.models.tts(assistant.voice)
+
+    def say(lines: Iterable[tuple[str, Audio]], prompt_after: bool = False) -> None:
+        _say_typed(name, replies_dir if not speakers else None, lines)
+        if prompt_after:
+            print("you> ", end="", flush=True)
+
+    def turn(line: str) -> None:
+        say(assistant.speak(line, TurnTimings(), since=time.perf_counter()))
+
+    def announce(text: str) -> None:
+        print("\r", end="")
+        say([(text, tts.synthesize(text))], prompt_after=True)
+
+    return _typed_conversation(assistant, name, turn, announce, lambda text: say([(text, tts.synthesize(text))]))
 
 
-def _say_typed(
-    assistant: Assistant, settings: Settings, speakers: bool, turn: int, spoken: Iterable[tuple[str, Audio]]
-) -> None:
-    """Print each clause as it comes and play it, or save the whole reply to a file."""
-    print(f"{settings.assistant_name.lower()}> ", end="", flush=True)
+def _typed_conversation(
+    assistant: Assistant,
+    name: str,
+    turn: Callable[[str], None],
+    announce: Callable[[str], None],
+    farewell: Callable[[str], None],
+) -> int:
+    """The typed loop of `chat` and microphone-less `talk`: a failed turn is reported and the
+    conversation goes on; timers are announced while the user is at the prompt; quitting (a quit
+    word, Ctrl-D or Ctrl-C) says goodbye and ends with exit code 0."""
+    announcer = _Announcer(assistant, announce)
+    try:
+        while (line := _prompt("you> ")) is not None:
+            if not line:
+                continue
+            with announcer.lock:
+                try:
+                    turn(line)
+                except (InputError, BackendError) as error:  # e.g. a line too long, the LLM server down
+                    print(f"\nsayso: {error}", file=sys.stderr, flush=True)
+    except KeyboardInterrupt:
+        print()
+    finally:
+        announcer.stop()
+    farewell(GOODBYE)
+    return 0
+
+
+class _Announcer:
+    """Says the timers, alarms and reminders that fall due while the user sits at the prompt.
+
+    ``lock`` is held during a turn, so an announcement never lands in the middle of a reply.
+    """
+
+    def __init__(self, assistant: Assistant, announce: Callable[[str], None], every: float = 0.5) -> None:
+        self.assistant, self.announce, self.every = assistant, announce, every
+        self.lock = threading.Lock()
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="announcer", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stopped.wait(self.every):
+            with self.lock:
+                for text in self.assistant.mind.due_announcements():
+                    self.announce(text)
+
+    def stop(self) -> None:
+        """Stop announcing (waits for an announcement under way)."""
+        self._stopped.set()
+        self._thread.join()
+
+
+def _say_typed(name: str, replies_dir: Path | None, spoken: Iterable[tuple[str, Audio]]) -> None:
+    """Print each clause as it comes and play it, or (``replies_dir``) save the whole reply to a file."""
+    print(f"{name}> ", end="", flush=True)
     pieces: list[Audio] = []
     for clause, audio in spoken:
         print(clause, end=" ", flush=True)
-        if speakers:
+        if replies_dir is None:
             devices.play(audio)
         pieces.append(audio)
     print()
-    if not speakers and pieces:
-        name = f"reply-{int(time.time())}-{turn}.wav"
-        path = write_audio(settings.data_dir / "replies" / name, Audio.concat(pieces, pieces[0].rate))
+    if replies_dir is not None and pieces:
+        path = write_audio(replies_dir / f"reply-{time.time_ns()}.wav", Audio.concat(pieces, pieces[0].rate))
+        _keep_newest(replies_dir, KEEP_REPLIES)
         print(f"  (spoken reply saved to {path})")
+
+
+def _keep_newest(folder: Path, keep: int) -> None:
+    """Delete all but the ``keep`` newest saved replies, so they do not pile up for ever."""
+    for old in sorted(folder.glob("reply-*.wav"))[:-keep]:
+        old.unlink(missing_ok=True)
 
 
 def _prompt(label: str) -> str | None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import functools
+import socket
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
@@ -103,14 +105,37 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     config = uvicorn.Config(
         create_app(workspace), host=options.host, port=options.port, log_level="warning", ws_max_size=1 << 20
     )
+    listening = listen(options.host, options.port)  # before saying where Sayso is: the port may be taken
     print(f"Sayso is at http://{options.host}:{options.port}/ (Ctrl-C to stop)", flush=True)
     if wyoming is not None:
         print(f"Wyoming STT and TTS at tcp://{wyoming[0]}:{wyoming[1]}", flush=True)
-    asyncio.run(_serve(uvicorn.Server(config), workspace, wyoming))
+    asyncio.run(_serve(uvicorn.Server(config), listening, workspace, wyoming))
     return 0
 
 
-async def _serve(server: uvicorn.Server, workspace: Workspace, wyoming: tuple[str, int] | None) -> None:
+def listen(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host:port``; ConfigError, in one sentence, when that is not possible."""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        sock = socket.socket(family, socket.SOCK_STREAM)
+    except OSError as error:
+        raise ConfigError(f"Sayso cannot listen on {host!r}: {error.strerror or error}.") from error
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as error:
+        sock.close()
+        if error.errno == errno.EADDRINUSE:
+            raise ConfigError(
+                f"Port {port} on {host} is already in use (another Sayso?); stop that program or pick another --port."
+            ) from error
+        raise ConfigError(f"Sayso cannot listen on {host}:{port}: {error.strerror or error}.") from error
+    return sock
+
+
+async def _serve(
+    server: uvicorn.Server, listening: socket.socket, workspace: Workspace, wyoming: tuple[str, int] | None
+) -> None:
     """Run the HTTP server (and Wyoming) until Ctrl-C or SIGTERM; the models warm up meanwhile."""
     from wyoming.server import AsyncTcpServer
 
@@ -122,7 +147,7 @@ async def _serve(server: uvicorn.Server, workspace: Workspace, wyoming: tuple[st
     if speech is not None:
         await speech.start(functools.partial(SaysoWyomingHandler, workspace))
     try:
-        await server.serve()
+        await server.serve(sockets=[listening])
     finally:
         warm.cancel()
         if speech is not None:

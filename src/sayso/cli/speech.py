@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from sayso.audio.io import read_audio, write_audio
-from sayso.cli.common import Commands
+from sayso.cli.common import Commands, output_file
 from sayso.config import Settings
 from sayso.errors import EmptyAudio
 from sayso.realtime.models import Models
@@ -20,7 +20,7 @@ def register(commands: Commands) -> None:
     say = commands.command("say", cmd_say, "Speak a text into an audio file.")
     say.add_argument("text", help="what to say")
     say.add_argument(
-        "-o", "--output", type=Path, required=True, help="where to write the speech (.wav, .flac, .ogg, .mp3)"
+        "-o", "--output", type=output_file, required=True, help="where to write the speech (.wav, .flac, .ogg, .mp3)"
     )
 
 
