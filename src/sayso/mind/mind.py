@@ -29,7 +29,7 @@ from sayso.mind.embed import Embedder, minilm
 from sayso.mind.llm.base import LLM, Message, fit
 from sayso.mind.memory import MemoryStore
 from sayso.mind.recall import MemorySkill
-from sayso.mind.skills import Action, SkillResult, calc, controls
+from sayso.mind.skills import Action, SkillResult, abilities, calc, controls
 from sayso.mind.skills.notes import Lists, NotesSkill
 from sayso.mind.skills.schedule import Schedule, ScheduleSkill
 from sayso.mind.text import is_nonsense, normal
@@ -182,7 +182,7 @@ class Mind:
         for skill in self._skills:
             if (result := skill(text)) is not None:
                 return result
-        return controls.clock(text, self.clock()) or calc.calculate(text)
+        return controls.clock(text, self.clock()) or calc.calculate(text) or abilities.abilities(text)
 
     def prefill(self, user_text_so_far: str, stop: threading.Event) -> None:
         """Let the LLM read the prompt of a reply to what the user has said so far (``""``: only the
