@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import numpy as np
+
 from sayso.config import Settings
 from sayso.realtime import events as ev
 from sayso.realtime.engine import Engine
@@ -177,3 +179,43 @@ def test_a_due_timer_is_announced_when_no_one_is_talking_and_not_recorded_as_a_t
     assert states(seen)[:3] == [State.THINKING, State.SPEAKING, State.IDLE]
     assert assistant.conversation.history == [] and engine.metrics == []
     assert assistant.mind.due_announcements() == []  # said once
+
+
+def converse_typing(
+    timeline: Timeline, typed: dict[float, str], reply: str = REPLY
+) -> tuple[Engine, list[ev.Outbound], FakeLLM]:
+    """As ``converse``, and the user types ``typed[t]`` at virtual time ``t``."""
+    llm = FakeLLM(reply)
+    models = fake_models(Settings(), vad=FakeVAD(), stt=timeline.stt(), llm=llm, tts=FakeTTS())
+    seen: list[ev.Outbound] = []
+    engine = Engine(Assistant(models, find_voice("joe")), clock=timeline.clock, listeners=[seen.append])
+    due = {round(t / 0.032): text for t, text in typed.items()}
+
+    def mix(index: int, frame: np.ndarray) -> np.ndarray:
+        if index in due:
+            engine.type_text(due[index])
+        return frame
+
+    asyncio.run(engine.run(timeline.frames(engine, mix), PacedSink(timeline.clock)))
+    return engine, seen, llm
+
+
+def test_a_typed_turn_is_answered_and_spoken_like_a_spoken_one() -> None:
+    engine, seen, llm = converse_typing(Timeline([], length=8.0), {1.0: "  what is the capital   of France "})
+    assert [e.text for e in seen if isinstance(e, ev.FinalTranscript)] == ["what is the capital of France"]
+    assert states(seen) == [State.THINKING, State.SPEAKING, State.IDLE]
+    history = engine.assistant.conversation.history
+    assert history[0].content == "what is the capital of France" and history[1].content == spoken(seen)
+    assert llm.calls[0][-1].content == "what is the capital of France"
+
+
+def test_typing_during_a_spoken_reply_cuts_it_off_in_the_same_conversation() -> None:
+    timeline = Timeline([(0.0, 1.0, "tell me about Paris")], length=9.0)
+    engine, seen, llm = converse_typing(timeline, {2.5: "actually, what about Rome?", 3.0: " "})
+    finals = [e.text for e in seen if isinstance(e, ev.FinalTranscript)]
+    assert finals == ["tell me about Paris", "actually, what about Rome?"]  # the blank line is no turn
+    (interrupted,) = [e for e in seen if isinstance(e, ev.Interrupted)]
+    history = engine.assistant.conversation.history
+    assert [h.content for h in history[::2]] == finals
+    assert history[1].cut and history[1].content == interrupted.heard and not history[3].cut
+    assert "Paris" in " ".join(m.content for m in llm.calls[1])  # the typed turn sees the spoken one

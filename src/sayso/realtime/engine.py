@@ -98,6 +98,11 @@ class Engine:
             for task in list(self._workers):
                 task.cancel()
 
+    def type_text(self, text: str) -> None:
+        """Answer typed ``text`` as a turn of its own, in the same conversation as spoken turns; a
+        reply under way is cut off as by a barge-in (the history keeps what was heard of it)."""
+        self._inbox.put_nowait(ev.Typed(text))
+
     def announce(self, text: str) -> None:
         """Say ``text`` unprompted, as soon as neither side is talking."""
         self._inbox.put_nowait(ev.Announce(text))
@@ -165,6 +170,8 @@ class Engine:
         match event:
             case ev.Frame(samples=samples, at=at):
                 self._on_frame(samples, at)
+            case ev.Typed(text=text):
+                self._on_typed(text)
             case ev.Announce(text=text):
                 self._announcements.append(text)
                 self._start_announcement()
@@ -307,6 +314,18 @@ class Engine:
         metrics = TurnMetrics(end_of_turn=now - u.last_voiced_at, stt_final=u.stt_seconds)
         reply = Reply(next(self._ids), text, metrics, speech_end=u.last_voiced_at)
         self._start_reply(reply)
+
+    def _on_typed(self, text: str) -> None:
+        text = " ".join(text.split())
+        if not words(text):
+            return
+        if self._reply is not None and self.state in (State.THINKING, State.SPEAKING, State.PAUSED):
+            self._update_played()
+            self._interrupt()
+        self._utterance = None  # typing overrides a spoken turn still being heard
+        self._answered = None
+        self._emit(ev.FinalTranscript(text))
+        self._start_reply(Reply(next(self._ids), text, TurnMetrics(), speech_end=self.clock()))
 
     def _start_reply(self, reply: Reply) -> None:
         self._reply = reply

@@ -3,6 +3,7 @@
 Inputs (what the engine reacts to, in the order its inbox receives them):
     Frame            one 512-sample 16 kHz microphone frame
     InputEnded       the frame source is exhausted
+    Typed            a turn the user typed instead of spoke
     Transcribed      a speech-to-text result (partial, final or a barge-in check)
     ClauseReady      the LLM produced a clause of the reply
     AudioReady       text-to-speech produced audio for a clause
@@ -47,6 +48,13 @@ class Frame:
 @dataclass(frozen=True)
 class InputEnded:
     pass
+
+
+@dataclass(frozen=True)
+class Typed:
+    """A turn the user typed (the web page's text box): answered and spoken like a spoken turn."""
+
+    text: str
 
 
 @dataclass(frozen=True)
@@ -142,7 +150,7 @@ class MetricsReady:
     metrics: TurnMetrics
 
 
-Inbound = Frame | InputEnded | Announce | Transcribed | ClauseReady | AudioReady | ReplyProduced | WorkFailed
+Inbound = Frame | InputEnded | Typed | Announce | Transcribed | ClauseReady | AudioReady | ReplyProduced | WorkFailed
 Outbound = (
     StateChanged
     | SpeechStarted
