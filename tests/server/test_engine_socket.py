@@ -90,11 +90,26 @@ def test_push_to_talk_hears_only_while_pressed(live: Live) -> None:
     assert events.count("speech.started") == 1
 
 
-def test_typed_text_is_refused_clearly(live: Live) -> None:
+def test_a_typed_turn_is_answered_aloud_without_any_microphone_audio(live: Live) -> None:
     with open_socket(live, None) as ws:
         next_event(ws, "session.ready")
-        ws.send(json.dumps({"type": "text", "text": "hello"}))
-        assert next_event(ws, "error")["code"] == "unsupported"
+        ws.send(json.dumps({"type": "text", "text": "Tell me about Paris."}))
+        final = next_event(ws, "transcript.final")
+        audio: list[bytes] = []
+        segment = next_event(ws, "audio.start", audio)["segment"]
+        done = None
+        while done is None:  # play it all, as the page does, and report it; no audio is ever sent
+            message = ws.recv(timeout=15)
+            if isinstance(message, bytes):
+                audio.append(message)
+                played = sum(len(a) for a in audio) // 2
+                ws.send(json.dumps({"type": "playback", "segment": segment, "played": played}))
+            elif (event := json.loads(message))["type"] == "reply.done":
+                done = event
+    assert final["text"] == "Tell me about Paris." and final["turn"] == 1
+    assert done["text"] == REPLY
+    history = live.workspace.mind("local").conversation.history
+    assert [h.content for h in history] == ["Tell me about Paris.", REPLY]
 
 
 def test_the_sink_counts_played_samples_per_segment_at_the_written_rate() -> None:

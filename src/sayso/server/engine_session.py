@@ -90,11 +90,12 @@ class EngineSession:
         self.sink = SocketSink(self._out.put_nowait)
         self.engine = self._new_engine()
         self._turn = 0
+        self._last_audio = float("-inf")  # loop time of the latest microphone audio
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
         """Start the engine and the sender, then tell the client the session is ready."""
-        self._tasks = [asyncio.create_task(self._send_loop()), asyncio.create_task(self._run())]
+        self._tasks = [asyncio.create_task(t) for t in (self._send_loop(), self._run(), self._keep_time())]
         self._out.put_nowait(
             {"type": "session.ready", "user": self.user, "voice": self.assistant.voice.id, "mode": self.mode,
              "input_rate": SAMPLE_RATE, "output_rate": OUTPUT_RATE}
@@ -102,6 +103,7 @@ class EngineSession:
 
     async def audio(self, samples: np.ndarray) -> None:
         """Microphone audio (16 kHz floats); outside a push-to-talk press it counts as silence."""
+        self._last_audio = asyncio.get_running_loop().time()
         if self.mode == "push-to-talk" and not self.held:
             samples = np.zeros_like(samples)
         samples = np.concatenate([self._pending, samples])
@@ -128,7 +130,7 @@ class EngineSession:
             case "reply.stop":
                 self.stop_reply()
             case "text":
-                self._error("unsupported", "The streaming engine takes speech only; use /v1/chat/completions for text.")
+                self.engine.type_text(str(message["text"]))
             case "playback":
                 self.sink.report(int(message["segment"]), int(message["played"]))
 
@@ -143,6 +145,18 @@ class EngineSession:
         await asyncio.sleep(0)
         for task in self._tasks:
             task.cancel()
+
+    async def _keep_time(self, every: int = 4) -> None:
+        """Feed silence in real time while no microphone audio comes (a client that only types):
+        the engine moves on by its frames, so replies finish and timers are announced."""
+        period = every * FRAME_SAMPLES / SAMPLE_RATE
+        silence = np.zeros(FRAME_SAMPLES, dtype=np.float32)
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(period)
+            if loop.time() - self._last_audio > 2 * period:
+                for _ in range(every):
+                    self._frames.put_nowait(silence)
 
     def _new_engine(self) -> Engine:
         return Engine(self.assistant, listeners=[self._on_event])
