@@ -154,7 +154,7 @@ class EngineSession:
         loop = asyncio.get_running_loop()
         while True:
             await asyncio.sleep(period)
-            if loop.time() - self._last_audio > 2 * period:
+            if loop.time() - self._last_audio > 1.0:  # a second: not a late packet of a live microphone
                 for _ in range(every):
                     self._frames.put_nowait(silence)
 

@@ -5,7 +5,7 @@
 const $ = (id) => document.getElementById(id);
 const state = {
   ws: null, mic: null, mode: "hands-free", held: false, voice: localStorage.getItem("sayso.voice"),
-  player: null, bubbles: {}, stats: { audioBytes: 0, replies: 0, interrupted: 0, transcripts: [], replyTexts: [], metrics: [] },
+  player: null, bubbles: {}, ready: null, pending: [], stats: { events: [], audioBytes: 0, replies: 0, interrupted: 0, transcripts: [], replyTexts: [], metrics: [] },
 };
 window.sayso = state; // read by the browser test, handy in the console too
 
@@ -68,7 +68,7 @@ function stopReply() {
   const p = state.player;
   if (p && p.segment !== null) { send({ type: "playback", segment: p.segment, played: p.stop() }); p.reset(null); }
   send({ type: "reply.stop" });
-  setStatus("listening");
+  setStatus("ready");
 }
 
 // ---- transcript ----
@@ -86,14 +86,16 @@ function bubble(key, who, text) {
 }
 
 function onEvent(event) {
+  state.stats.events.push(`${Math.round(performance.now())} ${event.type} ${event.state || event.text || ""}`.trim());
   switch (event.type) {
     case "session.ready":
       state.player = new Player(event.output_rate);
-      setStatus("listening");
+      setStatus("ready");
       send({ type: "session.update", mode: state.mode, ...(state.voice ? { voice: state.voice } : {}) });
+      if (state.onReady) state.onReady();
       break;
     case "session.updated": state.voice = event.voice; break;
-    case "state": setStatus(event.state); break;
+    case "state": setStatus(event.state === "idle" ? "ready" : event.state); break;
     case "speech.started": setStatus("hearing"); break;
     case "speech.stopped": setStatus("thinking"); break;
     case "transcript.partial": bubble(`u${event.turn}`, "user partial", event.text); break;
@@ -102,7 +104,7 @@ function onEvent(event) {
       bubble(`u${event.turn}`, "user", event.text).classList.remove("partial");
       setStatus("thinking");
       break;
-    case "transcript.empty": setStatus("listening"); break;
+    case "transcript.empty": setStatus("ready"); break;
     case "reply.started": setStatus("speaking"); break;
     case "audio.start": state.player.begin(event.segment); break;
     case "audio.clear":
@@ -142,58 +144,73 @@ async function startMic() {
   return { stream, ctx };
 }
 
-async function connect() {
+// A session carries typed and spoken turns alike; the microphone is optional (typing needs none).
+function openSession() {
+  if (state.ws) return state.ready;
   showError("");
-  try {
-    state.mic = await startMic();
-  } catch (error) {
-    showError(`The microphone could not be opened (${error.message}); allow it and try again.`);
-    return;
-  }
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   const query = token() ? `?token=${encodeURIComponent(token())}` : "";
   const ws = new WebSocket(`${scheme}://${location.host}/v1/realtime${query}`);
   ws.binaryType = "arraybuffer";
+  state.ready = new Promise((resolve) => { state.onReady = resolve; });
   ws.onmessage = (m) => {
     if (typeof m.data === "string") onEvent(JSON.parse(m.data));
     else { state.stats.audioBytes += m.data.byteLength; if (state.player) state.player.push(m.data); }
     $("stop").disabled = !(state.player && state.player.playing()) && !["thinking", "speaking", "paused"].includes($("status").dataset.state);
   };
-  ws.onclose = (e) => { setStatus("offline"); if (e.reason) showError(e.reason); disconnect(); };
+  ws.onclose = (e) => { if (e.reason) showError(e.reason); endSession(); checkServer(); };
   state.ws = ws;
-  $("start").textContent = "End";
+  return state.ready;
+}
+
+async function startTalking() {
+  try {
+    state.mic = await startMic();
+  } catch (error) {
+    showError(`The microphone could not be opened (${error.message}). Allow it, or type below instead.`);
+    return;
+  }
+  await openSession();
+  $("start").textContent = "Stop talking";
   $("talk-button").disabled = state.mode !== "push-to-talk";
 }
 
-function disconnect() {
-  if (state.ws) { const ws = state.ws; state.ws = null; ws.close(); }
+function stopTalking() {
   if (state.mic) { state.mic.stream.getTracks().forEach((t) => t.stop()); state.mic.ctx.close(); state.mic = null; }
-  if (state.player) { state.player.stop(); state.player.reset(null); }
-  $("start").textContent = "Start";
+  $("start").textContent = "Start talking";
   $("talk-button").disabled = true;
+}
+
+function endSession() {
+  stopTalking();
+  if (state.ws) { const ws = state.ws; state.ws = null; ws.close(); }
+  if (state.player) { state.player.stop(); state.player.reset(null); }
+  state.ready = null;
   $("stop").disabled = true;
 }
 
-$("start").onclick = () => (state.ws ? disconnect() : connect());
+$("start").onclick = () => (state.mic ? stopTalking() : startTalking());
 $("stop").onclick = stopReply;
 for (const radio of document.querySelectorAll("input[name=mode]")) {
   radio.onchange = () => {
     state.mode = radio.value;
     send({ type: "session.update", mode: state.mode });
-    $("talk-button").disabled = !(state.ws && state.mode === "push-to-talk");
+    $("talk-button").disabled = !(state.mic && state.mode === "push-to-talk");
   };
 }
-const press = () => { if (state.mode !== "push-to-talk" || !state.ws) return; state.held = true; send({ type: "input.start" }); setStatus("hearing"); };
+const press = () => { if (state.mode !== "push-to-talk" || !state.mic) return; state.held = true; send({ type: "input.start" }); setStatus("hearing"); };
 const release = () => { if (!state.held) return; state.held = false; send({ type: "input.end" }); setStatus("thinking"); };
 $("talk-button").addEventListener("pointerdown", press);
 $("talk-button").addEventListener("pointerup", release);
 $("talk-button").addEventListener("pointerleave", release);
-$("typed").onsubmit = (e) => {
+$("typed").onsubmit = async (e) => {
   e.preventDefault();
   const text = $("typed-text").value.trim();
-  if (!text || !state.ws) { showError(state.ws ? "" : "Press Start first."); return; }
-  send({ type: "text", text });
+  if (!text) return;
   $("typed-text").value = "";
+  if (state.player) state.player.ctx.resume(); // typing is a user gesture: let the reply play
+  await openSession();
+  send({ type: "text", text });
 };
 
 // ---- voices, memory, settings ----
@@ -234,29 +251,53 @@ async function loadVoices() {
 async function loadMemory() {
   const list = $("memory-list");
   list.textContent = "";
-  for (const m of (await api("/api/memories")).memories) {
+  const memories = (await api("/api/memories")).memories;
+  $("memory-empty").hidden = memories.length > 0;
+  $("forget-all").hidden = memories.length === 0;
+  for (const m of memories) {
     const item = document.createElement("li");
-    item.textContent = `${m.text} `;
+    const text = document.createElement("span");
+    text.textContent = m.text;
     const forget = document.createElement("button");
     forget.textContent = "Forget";
+    forget.title = "Sayso forgets this one thing";
     forget.onclick = async () => { await api(`/api/memories/${m.id}`, { method: "DELETE" }); loadMemory(); };
-    item.appendChild(forget);
+    item.append(text, forget);
     list.appendChild(item);
   }
 }
-$("forget-all").onclick = async () => { await api("/api/memories", { method: "DELETE" }); loadMemory(); };
+$("forget-all").onclick = async () => {
+  if (!confirm("Forget everything Sayso remembers about you? This cannot be undone.")) return;
+  await api("/api/memories", { method: "DELETE" });
+  loadMemory();
+};
+
+const SETTING_LABELS = {
+  stt_model: "Speech recognition model", llm: "Language model", max_reply_tokens: "Longest reply (tokens)",
+  voice: "Default voice", barge_in: "Interrupt Sayso by talking", endpoint_silence: "Pause that ends your turn (seconds)",
+  memory: "Memory", max_upload_bytes: "Largest upload",
+};
+function settingValue(key, value) {
+  if (key === "max_upload_bytes") return `${Math.round(value / 1048576)} MB`;
+  return String(value);
+}
 
 async function loadSettings() {
   $("token").value = token();
   const dl = $("server-settings");
   dl.textContent = "";
   for (const [key, value] of Object.entries(await api("/api/settings"))) {
-    const dt = document.createElement("dt"); dt.textContent = key;
-    const dd = document.createElement("dd"); dd.textContent = value;
+    const dt = document.createElement("dt"); dt.textContent = SETTING_LABELS[key] || key.replaceAll("_", " ");
+    const dd = document.createElement("dd"); dd.textContent = settingValue(key, value);
     dl.append(dt, dd);
   }
 }
-$("save-token").onclick = () => { localStorage.setItem("sayso.token", $("token").value.trim()); loadSettings().catch((e) => showError(e.message)); };
+$("token-form").onsubmit = (e) => {
+  e.preventDefault();
+  localStorage.setItem("sayso.token", $("token").value.trim());
+  showError("");
+  loadSettings().then(checkServer).catch((error) => showError(error.message));
+};
 
 const loaders = { voices: loadVoices, memory: loadMemory, settings: loadSettings };
 for (const tab of document.querySelectorAll(".tab")) {
@@ -265,11 +306,21 @@ for (const tab of document.querySelectorAll(".tab")) {
     tab.classList.add("active");
     $(tab.dataset.tab).classList.add("active");
     showError("");
-    if (loaders[tab.dataset.tab]) loaders[tab.dataset.tab]().catch((e) => { alert(e.message); });
+    if (loaders[tab.dataset.tab]) loaders[tab.dataset.tab]().catch((e) => showError(e.message));
   };
 }
 
-// What this server runs: the streaming engine takes speech only, so the typed box is hidden.
-api("/api/session")
-  .then((info) => { $("typed").hidden = info.engine === "engine"; })
-  .catch(() => showError("This server needs a token: enter it under Settings."));
+// The badge says whether the server is there while no conversation is open.
+async function checkServer() {
+  if (state.ws) return;
+  try {
+    const headers = token() ? { Authorization: `Bearer ${token()}` } : {};
+    const response = await fetch("/api/session", { headers });
+    if (response.status === 401) { setStatus("locked"); showError("This server needs a token: enter it under Settings."); }
+    else setStatus(response.ok ? "ready" : "offline");
+  } catch (error) {
+    setStatus("offline");
+  }
+}
+checkServer();
+setInterval(checkServer, 10000);
