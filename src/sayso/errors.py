@@ -117,6 +117,10 @@ class BadRequest(InputError):
     """A request or message sent to the server is malformed."""
 
 
+class UnknownModel(BadRequest):
+    """A client asked for a model this server does not answer as."""
+
+
 class TooLarge(BadRequest):
     """An upload or message is over the server's size limit."""
 

@@ -53,7 +53,7 @@ def test_silence_transcribes_to_empty_text(workspace: Workspace) -> None:
     [
         (b"this is not audio at all", {}, 415, "not_audio"),
         (b"", {}, 415, "not_audio"),
-        (wav_bytes(tone(1.0)), {"response_format": "srt"}, 400, "invalid_request"),
+        (wav_bytes(tone(1.0)), {"response_format": "docx"}, 400, "invalid_request"),
         (wav_bytes(tone(1.0)), {"language": "fr"}, 400, "invalid_request"),
     ],
 )

@@ -21,15 +21,16 @@ from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 
 from sayso.audio.vad import speech_in
-from sayso.errors import BadRequest
+from sayso.errors import BadRequest, UnknownModel
 from sayso.server.api import Space, User
 from sayso.server.backends import MEDIA_TYPES, SPEECH_FORMATS, decode_upload, encode_audio
 from sayso.server.chat import MODEL_ID, ChatRequest, chunks, completion
+from sayso.speech import subtitles
 
 router = APIRouter(prefix="/v1")
 
 MAX_SPEECH_CHARS = 4096
-TRANSCRIPTION_FORMATS = ("json", "text", "verbose_json")
+TRANSCRIPTION_FORMATS = ("json", "text", "verbose_json", "srt", "vtt")
 
 
 class SpeechRequest(BaseModel):
@@ -45,6 +46,14 @@ class SpeechRequest(BaseModel):
 def models(user: User) -> dict[str, Any]:
     """The models this server answers with (one)."""
     return {"object": "list", "data": [{"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "sayso"}]}
+
+
+@router.get("/models/{model}")
+def model(model: str, user: User) -> dict[str, Any]:
+    """One model by name (``sayso``); UnknownModel (404), in OpenAI's error shape, for any other."""
+    if model != MODEL_ID:
+        raise UnknownModel(f"There is no model called {model!r}; this server answers as {MODEL_ID!r}.")
+    return models(user)["data"][0]
 
 
 @router.post("/audio/transcriptions", response_model=None)
@@ -63,7 +72,13 @@ def transcriptions(
         raise BadRequest(f"Sayso's speech recognition is English only; send language 'en', not {language!r}.")
     audio = decode_upload(file.file.read(), workspace.settings.max_input_seconds)
     models_ = workspace.models
-    text = models_.stt.transcribe(audio).text if speech_in(workspace.new_vad(), audio) else ""
+    speech = speech_in(workspace.new_vad(), audio)
+    if response_format in ("srt", "vtt"):
+        found = subtitles.cues(audio, speech, lambda clip: models_.stt.transcribe(clip).text)
+        if response_format == "srt":
+            return PlainTextResponse(subtitles.srt(found))
+        return PlainTextResponse(subtitles.vtt(found), media_type="text/vtt")
+    text = models_.stt.transcribe(audio).text if speech else ""
     if response_format == "text":
         return PlainTextResponse(text)
     if response_format == "verbose_json":

@@ -24,6 +24,7 @@ STATUS: tuple[tuple[type[errors.SaysoError], int, str], ...] = (
     (errors.NotAudio, 415, "not_audio"),
     (errors.EmptyAudio, 400, "empty_audio"),
     (errors.UnknownVoice, 404, "unknown_voice"),
+    (errors.UnknownModel, 404, "model_not_found"),
     (errors.MemoryNotFound, 404, "memory_not_found"),
     (errors.UnknownSession, 404, "unknown_session"),
     (errors.UnknownProtectedPerson, 404, "unknown_person"),

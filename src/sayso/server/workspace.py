@@ -94,8 +94,11 @@ class Workspace:
 
     def voice(self, user: str, voice_id: str) -> Voice:
         """The active voice ``voice_id`` for ``user``; UnknownVoice (or VoiceRevoked) otherwise."""
-        voice = find_voice(voice_id, self.voice_store)
-        if not self._visible(voice, user, self.lenders.all()):
+        try:
+            voice: Voice | None = find_voice(voice_id, self.voice_store)
+        except UnknownVoice:  # its message names every voice, other users' lent ones too
+            voice = None
+        if voice is None or not self._visible(voice, user, self.lenders.all()):
             # The same answer as for a voice that does not exist: another user's voice is not revealed.
             names = ", ".join(v.id for v in self.voices(user))
             raise UnknownVoice(f"There is no voice called {voice_id!r}; the voices are: {names}.")
