@@ -70,7 +70,8 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     def announce(text: str) -> None:
         print(f"\r{name}> {text}\nyou> ", end="", flush=True)
 
-    return _typed_conversation(assistant, name, turn, announce, lambda text: print(f"{name}> {text}"))
+    warm = lambda: assistant.models.llm  # noqa: E731
+    return _typed_conversation(assistant, name, warm, turn, announce, lambda text: print(f"{name}> {text}"))
 
 
 def cmd_talk(args: argparse.Namespace, settings: Settings) -> int:
@@ -130,7 +131,9 @@ def _typed_talk(assistant: Assistant, settings: Settings, speakers: bool) -> int
     print(f"No microphone was found, so type what you want to say; replies are spoken and {where}.")
     print("Type 'quit' or press Ctrl-D to stop. Timers are announced when they fall due.")
     name = settings.assistant_name.lower()
-    tts = assistant.models.tts(assistant.voice)
+
+    def spoken(text: str) -> list[tuple[str, Audio]]:
+        return [(text, assistant.models.tts(assistant.voice).synthesize(text))]
 
     def say(lines: Iterable[tuple[str, Audio]], prompt_after: bool = False) -> None:
         _say_typed(name, replies_dir if not speakers else None, lines)
@@ -142,26 +145,32 @@ def _typed_talk(assistant: Assistant, settings: Settings, speakers: bool) -> int
 
     def announce(text: str) -> None:
         print("\r", end="")
-        say([(text, tts.synthesize(text))], prompt_after=True)
+        say(spoken(text), prompt_after=True)
 
-    return _typed_conversation(assistant, name, turn, announce, lambda text: say([(text, tts.synthesize(text))]))
+    warm = lambda: assistant.models.warm(assistant.voice)  # noqa: E731
+    return _typed_conversation(assistant, name, warm, turn, announce, lambda text: say(spoken(text)))
 
 
 def _typed_conversation(
     assistant: Assistant,
     name: str,
+    warm: Callable[[], object],
     turn: Callable[[str], None],
     announce: Callable[[str], None],
     farewell: Callable[[str], None],
 ) -> int:
     """The typed loop of `chat` and microphone-less `talk`: a failed turn is reported and the
     conversation goes on; timers are announced while the user is at the prompt; quitting (a quit
-    word, Ctrl-D or Ctrl-C) says goodbye and ends with exit code 0."""
+    word, Ctrl-D or Ctrl-C) says goodbye and ends with exit code 0. The models load (``warm``)
+    while the user types the first line, not after it."""
+    loading = threading.Thread(target=warm, name="warm", daemon=True)
+    loading.start()
     announcer = _Announcer(assistant, announce)
     try:
         while (line := _prompt("you> ")) is not None:
             if not line:
                 continue
+            loading.join()
             with announcer.lock:
                 try:
                     turn(line)
