@@ -111,7 +111,7 @@ class FrameLevel(torch.nn.Module):
 
     def forward(self, frames: torch.Tensor) -> torch.Tensor:
         """Frame-level features (1, channels, T / 2) of fbank frames (1, 80, T)."""
-        return self.layers(self.head(frames))  # type: ignore[no-any-return]
+        return self.layers(self.head(frames))
 
 
 def _frames(window: slice, count: int) -> slice:
