@@ -28,6 +28,7 @@ import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -48,6 +49,9 @@ from sayso.voices.likeness.evaluate import (
 )
 from sayso.voices.likeness.scoring import Scorer
 from sayso.voices.likeness.variants import ENROLMENT_VARIANTS, enrolment_vectors
+
+if TYPE_CHECKING:
+    from sayso.voices.campplus import CampplusNetwork
 
 REAL = (
     "vctk",
@@ -328,6 +332,24 @@ def clause_cost(embedder: FusedEmbedder, prints: Prints, real: Sequence[Recordin
     for baseline in list(runs)[1:]:
         ratio = np.median(times[FUSED]) / np.median(times[baseline])
         print(f"  ratio fused / {baseline} (medians): {ratio:.2f}")
+    network_cost(network, clauses)
+
+
+def network_cost(network: CampplusNetwork, clauses: Sequence[Audio]) -> None:
+    """CAM++'s frame-level layers alone on each clause's features: frozen trace against eager, interleaved."""
+    import torch
+
+    times: dict[str, list[float]] = {"frozen trace": [], "eager": []}
+    for clause in clauses * 3:
+        frames = torch.from_numpy(network.features(clause.samples)).T[None]
+        with torch.inference_mode():
+            times["frozen trace"] += timed(lambda f=frames: network.frames(f), 1)  # type: ignore[misc]
+            times["eager"] += timed(lambda f=frames: network.eager_frames(f), 1)  # type: ignore[misc]
+    print("CAM++ frame-level layers alone, same clauses (3 passes)")
+    for name, values in times.items():
+        print("  " + summary(name, values, 36))
+    ratios = np.array(times["frozen trace"]) / np.array(times["eager"])
+    print(f"  frozen / eager, per clause: median {np.median(ratios):.2f}")
 
 
 if __name__ == "__main__":
