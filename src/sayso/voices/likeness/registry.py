@@ -11,6 +11,10 @@ since (a protect or a remove by another process, a few rows), never a full rebui
 The index is saved in ``<data dir>/likeness/`` with the change it reflects; a later start loads
 it and replays the log from there. A missing, damaged or foreign file is rebuilt from the
 database instead of being trusted.
+
+The log keeps its last ``KEPT_CHANGES`` entries: each writer prunes older ones after its change.
+A registry (or a saved index) that has fallen further behind than that cannot replay what it
+missed and rebuilds its index from the vectors table, which is always whole.
 """
 
 from __future__ import annotations
@@ -41,6 +45,10 @@ SAVE_AFTER_CHANGES = 600
 """Own changes (vector rows) after which the index file is written again. Between writes a start
 replays the log from the saved file, which is cheap; writing 3.6 GB at a million people per
 protect is not."""
+KEPT_CHANGES = 20_000
+"""Logged changes kept (older ones are pruned). Above ``SAVE_AFTER_CHANGES`` x 6 variants, so a
+start from the last saved index replays rather than rebuilds; a reader polls every
+``REFRESH_SECONDS``, so only a process that slept through thousands of protections falls behind."""
 
 
 def m001_protected_people(conn: sqlite3.Connection) -> None:
@@ -267,6 +275,21 @@ class Registry:
             self._catch_up()
             if self.index.kind == "ivf" and self._seq - self._saved_seq >= SAVE_AFTER_CHANGES:
                 self._save()
+        self.prune_changes()
+
+    def prune_changes(self) -> int:
+        """Drop logged changes older than the last ``KEPT_CHANGES``, in one transaction; how many went."""
+        with self.db.transaction() as conn:
+            # seq is the table's rowid, so this is a range delete; the newest rows (the head) always stay.
+            return conn.execute(
+                "DELETE FROM likeness_changes WHERE seq <= (SELECT MAX(seq) FROM likeness_changes) - ?",
+                (KEPT_CHANGES,),
+            ).rowcount
+
+    def _missed(self, seq: int) -> bool:
+        """Whether changes after ``seq`` have been pruned from the log (so they cannot be replayed)."""
+        oldest = self.db.query("SELECT MIN(seq) AS seq FROM likeness_changes")[0]["seq"]
+        return oldest is not None and seq + 1 < int(oldest)
 
     def _head(self) -> int:
         return int(self.db.query("SELECT COALESCE(MAX(seq), 0) AS seq FROM likeness_changes")[0]["seq"])
@@ -274,6 +297,9 @@ class Registry:
     def _catch_up(self, present: np.ndarray | None = None) -> None:
         """Apply the logged changes after ``self._seq``. ``present``: keys the index already holds
         (a rebuild reads vectors while others may write, so an add may be in it already)."""
+        if present is None and self._missed(self._seq):
+            self._rebuild()  # fell behind the pruned log: the vectors table is the truth
+            return
         changes = self.db.query(
             "SELECT seq, vector, added FROM likeness_changes WHERE seq > ? ORDER BY seq", (self._seq,)
         )
@@ -305,15 +331,18 @@ class Registry:
         return found, vectors
 
     def _open_index(self) -> VectorIndex:
-        head = self._head()
         loaded = self._saved.load()
-        if loaded is not None and loaded[1] <= head:
+        if loaded is not None and loaded[1] <= self._head() and not self._missed(loaded[1]):
             self.index, self._seq = loaded
             self._saved_seq = self._seq
             self._catch_up()
             return self.index
-        # Rebuild: the log's head first, then the vectors (read in chunks while others may write),
-        # then the changes since that head, skipping adds the read already saw.
+        return self._rebuild()
+
+    def _rebuild(self) -> VectorIndex:
+        # The log's head first, then the vectors (read in chunks while others may write), then the
+        # changes since that head, skipping adds the read already saw.
+        head = self._head()
         keys, vectors = self._all_vectors()
         self.index, self._seq = VectorIndex(self.dim, keys, vectors), head
         self._catch_up(present=keys)
