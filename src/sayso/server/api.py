@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 
+from sayso.server.fields import RowId
 from sayso.server.security import bearer
 from sayso.server.workspace import Workspace
 from sayso.voices.catalog import Voice
@@ -74,7 +75,7 @@ def forget_all(user: User, workspace: Space) -> dict[str, int]:
 
 
 @router.delete("/memories/{memory_id}")
-def forget_one(memory_id: int, user: User, workspace: Space) -> dict[str, int]:
+def forget_one(memory_id: RowId, user: User, workspace: Space) -> dict[str, int]:
     """Forget one memory of the caller."""
     return {"forgotten": workspace.forget(user, memory_id)}
 

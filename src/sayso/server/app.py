@@ -127,6 +127,8 @@ async def _sayso_error(request: Request, error: Exception) -> JSONResponse:
 async def _validation_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
     first = error.errors()[0] if error.errors() else {}
-    where = ".".join(str(part) for part in first.get("loc", ()) if part != "body")
-    message = f"The request's {where or 'body'} is not valid: {first.get('msg', 'malformed')}. Check the API docs."
+    # pydantic names validators in the location ("function-after[...]"): only field names help a person.
+    where = ".".join(str(p) for p in first.get("loc", ()) if p != "body" and "[" not in str(p))
+    why = str(first.get("msg", "malformed")).removeprefix("Value error, ")
+    message = f"The request's {where or 'body'} is not valid: {why}. Check the API docs."
     return JSONResponse(error_body(message, "invalid_request", 400), status_code=400)

@@ -23,6 +23,7 @@ from pydantic import BaseModel, Field
 from sayso.errors import ConsentRefused, UnknownVoice
 from sayso.server.api import Admin, Space, User, consent_card
 from sayso.server.backends import decode_uploads, multipart_only
+from sayso.server.fields import Text
 from sayso.server.workspace import Workspace
 from sayso.voices.catalog import all_voices
 from sayso.voices.consent import SESSION_MINUTES, Checks, Scope, Session
@@ -33,14 +34,14 @@ Multipart = Depends(multipart_only)
 
 
 class LendRequest(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
-    who: str = Field(default=Scope.who, min_length=1, max_length=500)
-    purpose: str = Field(default=Scope.purpose, min_length=1, max_length=500)
-    until: str = Field(default="", max_length=40)
+    name: Text = Field(min_length=1, max_length=200)
+    who: Text = Field(default=Scope.who, min_length=1, max_length=500)
+    purpose: Text = Field(default=Scope.purpose, min_length=1, max_length=500)
+    until: Text = Field(default="", max_length=40)
 
 
 class AdminRevokeRequest(BaseModel):
-    reason: str = Field(default="", max_length=1000)
+    reason: Text = Field(default="", max_length=1000)
 
 
 @router.post("/voices/lend")

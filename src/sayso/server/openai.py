@@ -24,7 +24,8 @@ from sayso.audio.vad import speech_in
 from sayso.errors import BadRequest
 from sayso.server.api import Space, User
 from sayso.server.backends import MEDIA_TYPES, SPEECH_FORMATS, decode_upload, encode_audio
-from sayso.server.chat import MODEL_ID, ChatRequest, chunks, completion
+from sayso.server.chat import MODEL_ID, ChatRequest, chunks, completion, usage_counter
+from sayso.server.fields import Text
 
 router = APIRouter(prefix="/v1")
 
@@ -34,11 +35,11 @@ TRANSCRIPTION_FORMATS = ("json", "text", "verbose_json")
 
 class SpeechRequest(BaseModel):
     model: str = "tts-1"
-    input: str = Field(min_length=1, max_length=MAX_SPEECH_CHARS)
-    voice: str
+    input: Text = Field(min_length=1, max_length=MAX_SPEECH_CHARS)
+    voice: Text = Field(max_length=200)
     response_format: str = "mp3"
     speed: float = Field(default=1.0, ge=0.25, le=4.0)
-    instructions: str | None = None
+    instructions: Text | None = None
 
 
 @router.get("/models")
@@ -92,6 +93,8 @@ def chat_completions(request: ChatRequest, user: User, workspace: Space) -> dict
     user_text, conversation = request.conversation(mind)
     reply = mind.respond(user_text, client=conversation)  # a message too long for the model fails here: a 400
     ident, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
+    usage = usage_counter(workspace.models.llm, request.messages)
     if request.stream:
-        return StreamingResponse(chunks(reply.pieces, ident, created), media_type="text/event-stream")
-    return completion(reply.text, ident, created)
+        counted = usage if request.include_usage else None
+        return StreamingResponse(chunks(reply.pieces, ident, created, counted), media_type="text/event-stream")
+    return completion(reply.text, ident, created, usage)

@@ -14,6 +14,7 @@ import numpy as np
 
 from sayso.errors import BadRequest, TooLarge
 from sayso.server.backends import from_pcm16
+from sayso.server.fields import check_text
 
 MAX_AUDIO_BYTES = 64_000
 """At most 2 s of audio per message (clients send about 0.1 s at a time)."""
@@ -40,6 +41,8 @@ def parse_event(text: str) -> dict[str, Any]:
         event = json.loads(text)
     except json.JSONDecodeError as error:
         raise BadRequest(f"The message is not valid JSON ({error.msg}); send a JSON object with a 'type'.") from error
+    except RecursionError as error:  # "[[[[...]]]]" deeper than Python's parser recurses
+        raise BadRequest("The message nests too deeply; send a flat JSON object with a 'type'.") from error
     if not isinstance(event, dict) or not isinstance(event.get("type"), str):
         raise BadRequest("Each text message must be a JSON object with a 'type' string.")
     fields = CLIENT_EVENTS.get(event["type"])
@@ -72,6 +75,8 @@ def _check_field(event: dict[str, Any], name: str, kind: type, required: bool) -
     # bool is an int in Python, but not a count of samples.
     if not isinstance(value, kind) or isinstance(value, bool):
         raise BadRequest(f"The {name!r} field of {event['type']} must be a {kind.__name__}.")
+    if isinstance(value, str):
+        check_text(value)
 
 
 def _check_values(event: dict[str, Any]) -> None:
