@@ -15,9 +15,10 @@ from typing import Any
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.websockets import WebSocketState
 
-from sayso.errors import AccessDenied, InputError, SaysoError
+from sayso.audio.frames import SAMPLE_RATE
+from sayso.errors import AccessDenied, InputError, SaysoError, TooFast
 from sayso.server.engine_session import EngineSession
-from sayso.server.protocol import decode_audio, parse_event
+from sayso.server.protocol import Pace, decode_audio, parse_event
 from sayso.server.responses import status_of
 from sayso.server.security import bearer
 from sayso.server.session import AssistantSession
@@ -83,16 +84,19 @@ async def realtime(websocket: WebSocket) -> None:
 
 
 async def _serve(websocket: WebSocket, session: EngineSession | AssistantSession, outbox: WebSocketOutbox) -> None:
+    pace = Pace()
     while True:
         message = await websocket.receive()
         if message["type"] == "websocket.disconnect":
             return
         try:
             if message.get("bytes") is not None:
-                await session.audio(decode_audio(message["bytes"]))
+                samples = decode_audio(message["bytes"])
+                if pace.admit(len(samples) / SAMPLE_RATE):
+                    await session.audio(samples)
             else:
                 await session.control(parse_event(message.get("text") or ""))
-        except InputError as error:
+        except (InputError, TooFast) as error:
             await outbox.event(_error_event(error))
 
 
