@@ -25,8 +25,11 @@ def workspace_of(request: Request) -> Workspace:
 
 
 def current_user(request: Request) -> str:
-    """The user a request acts for; AccessDenied (401) for a missing or wrong token."""
-    return workspace_of(request).options.user_for(bearer(request.headers.get("authorization")))
+    """The user a request acts for; AccessDenied (401) for a missing or wrong token, TooFast (429)
+    once the client's address has sent too many of those."""
+    workspace = workspace_of(request)
+    client = request.client.host if request.client else "unknown"
+    return workspace.failed_auth.user(workspace.options, client, bearer(request.headers.get("authorization")))
 
 
 User = Annotated[str, Depends(current_user)]
