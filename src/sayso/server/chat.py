@@ -66,6 +66,8 @@ _REFUSED: dict[str, tuple[tuple[Any, ...], str]] = {
 
 
 class TextPart(BaseModel):
+    model_config = ConfigDict(strict=True)  # "stream": 0 is not a yes or no: say what was meant
+
     type: Literal["text"]
     text: Text
 
@@ -73,7 +75,7 @@ class TextPart(BaseModel):
 class ChatMessage(BaseModel):
     """One message as OpenAI clients send it (other fields of a message, such as ``name``, are ignored)."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", strict=True)
 
     role: Literal["system", "developer", "user", "assistant"]
     content: Text | list[TextPart] | None = None
@@ -89,7 +91,7 @@ class ChatMessage(BaseModel):
 class StreamOptions(BaseModel):
     """How a streamed answer ends: ``include_usage`` adds a last chunk with the token counts."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     include_usage: bool = False
     include_obfuscation: bool = False  # padding against length side channels: nothing to pad on loopback
@@ -98,7 +100,7 @@ class StreamOptions(BaseModel):
 class ChatRequest(BaseModel):
     """A chat completion request; ``refusal`` says what in it Sayso will not do."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", strict=True)
 
     model: str = MODEL_ID
     messages: list[ChatMessage] = Field(min_length=1)

@@ -18,7 +18,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import PlainTextResponse, Response, StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from sayso.audio.vad import speech_in
 from sayso.errors import BadRequest
@@ -34,6 +34,8 @@ TRANSCRIPTION_FORMATS = ("json", "text", "verbose_json")
 
 
 class SpeechRequest(BaseModel):
+    model_config = ConfigDict(strict=True)
+
     model: str = "tts-1"
     input: Text = Field(min_length=1, max_length=MAX_SPEECH_CHARS)
     voice: Text = Field(max_length=200)
@@ -48,7 +50,17 @@ def models(user: User) -> dict[str, Any]:
     return {"object": "list", "data": [{"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "sayso"}]}
 
 
-@router.post("/audio/transcriptions", response_model=None)
+# What the schema says each answer may be, beyond JSON (so clients and schema checkers know).
+_TEXT = {"text/plain": {"schema": {"type": "string"}}}
+_SPEECH = {media: {"schema": {"type": "string", "format": "binary"}} for media in sorted(set(MEDIA_TYPES.values()))}
+_EVENTS: dict[str, Any] = {"text/event-stream": {}}  # chunks of JSON, then "[DONE]"
+
+
+def _answers(content: dict[str, Any]) -> dict[int | str, dict[str, Any]]:
+    return {200: {"description": "the answer", "content": {"application/json": {}, **content}}}
+
+
+@router.post("/audio/transcriptions", response_model=None, responses=_answers(_TEXT))
 def transcriptions(
     user: User,
     workspace: Space,
@@ -72,7 +84,7 @@ def transcriptions(
     return {"text": text}
 
 
-@router.post("/audio/speech")
+@router.post("/audio/speech", responses={200: {"description": "the speech", "content": _SPEECH}})
 def speech(request: SpeechRequest, user: User, workspace: Space) -> Response:
     """The input spoken in a consented voice (UnknownVoice, 404, for any other)."""
     if request.response_format not in SPEECH_FORMATS:
@@ -85,7 +97,7 @@ def speech(request: SpeechRequest, user: User, workspace: Space) -> Response:
     return Response(encode_audio(audio, request.response_format), media_type=MEDIA_TYPES[request.response_format])
 
 
-@router.post("/chat/completions", response_model=None)
+@router.post("/chat/completions", response_model=None, responses=_answers(_EVENTS))
 def chat_completions(request: ChatRequest, user: User, workspace: Space) -> dict[str, Any] | StreamingResponse:
     """The reply of the caller's Mind to the last message, the others being the conversation so
     far (see ``sayso.server.chat``): whole, or streamed as server-sent events."""
