@@ -27,8 +27,16 @@ def create_app(workspace: Workspace) -> FastAPI:
     for router in (api.router, lending.router, likeness.router, openai.router, realtime.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    app.add_api_route("/", lambda: FileResponse(STATIC / "index.html"), include_in_schema=False)
-    app.add_api_route("/healthz", lambda: {"ok": True, "ready": workspace.ready}, include_in_schema=False)
+
+    # async: answered on the event loop, never queued behind blocking work in a thread pool
+    async def page() -> FileResponse:
+        return FileResponse(STATIC / "index.html")
+
+    async def health() -> dict[str, bool]:
+        return {"ok": True, "ready": workspace.ready}
+
+    app.add_api_route("/", page, include_in_schema=False)
+    app.add_api_route("/healthz", health, include_in_schema=False)
     app.add_exception_handler(SaysoError, _sayso_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     # The page is served from this origin; only it (and any --allow-origin) may read answers.

@@ -7,7 +7,8 @@
 - ``GET /v1/models``: the one model, ``sayso``
 
 The ``model`` field is accepted and ignored: the server's own models answer. ``speed`` scales the speaking rate.
-Handlers are plain functions: FastAPI runs them in worker threads, off the event loop.
+Model work runs on the bounded model pool (``sayso.server.pools``), off the event loop and out
+of the thread pool that the page and the health check need.
 """
 
 from __future__ import annotations
@@ -22,10 +23,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sayso.audio.vad import speech_in
 from sayso.errors import BadRequest
+from sayso.mind.mind import Reply
 from sayso.server.api import Space, User
 from sayso.server.backends import MEDIA_TYPES, SPEECH_FORMATS, decode_upload, encode_audio
-from sayso.server.chat import MODEL_ID, ChatRequest, chunks, completion, usage_counter
+from sayso.server.chat import MODEL_ID, ChatRequest, Usage, chunks, completion, usage_counter
 from sayso.server.fields import Text
+from sayso.server.pools import model_stream, model_work
 
 router = APIRouter(prefix="/v1")
 
@@ -61,7 +64,7 @@ def _answers(content: dict[str, Any]) -> dict[int | str, dict[str, Any]]:
 
 
 @router.post("/audio/transcriptions", response_model=None, responses=_answers(_TEXT))
-def transcriptions(
+async def transcriptions(
     user: User,
     workspace: Space,
     file: Annotated[UploadFile, File()],
@@ -74,39 +77,53 @@ def transcriptions(
         raise BadRequest(f"response_format must be one of {', '.join(TRANSCRIPTION_FORMATS)}.")
     if language not in (None, "", "en"):
         raise BadRequest(f"Sayso's speech recognition is English only; send language 'en', not {language!r}.")
-    audio = decode_upload(file.file.read(), workspace.settings.max_input_seconds)
-    models_ = workspace.models
-    text = models_.stt.transcribe(audio).text if speech_in(workspace.new_vad(), audio) else ""
+    data = await file.read()
+
+    def transcribe() -> tuple[str, float]:
+        audio = decode_upload(data, workspace.settings.max_input_seconds)
+        text = workspace.models.stt.transcribe(audio).text if speech_in(workspace.new_vad(), audio) else ""
+        return text, audio.duration
+
+    text, duration = await model_work(transcribe)
     if response_format == "text":
         return PlainTextResponse(text)
     if response_format == "verbose_json":
-        return {"text": text, "language": "english", "duration": round(audio.duration, 3), "task": "transcribe"}
+        return {"text": text, "language": "english", "duration": round(duration, 3), "task": "transcribe"}
     return {"text": text}
 
 
 @router.post("/audio/speech", responses={200: {"description": "the speech", "content": _SPEECH}})
-def speech(request: SpeechRequest, user: User, workspace: Space) -> Response:
+async def speech(request: SpeechRequest, user: User, workspace: Space) -> Response:
     """The input spoken in a consented voice (UnknownVoice, 404, for any other)."""
     if request.response_format not in SPEECH_FORMATS:
         raise BadRequest(f"response_format must be one of {', '.join(SPEECH_FORMATS)}; aac is not offered.")
     text = " ".join(request.input.split())
     if not text:
         raise BadRequest("The input holds no words; send some text to speak.")
-    voice = workspace.voice(user, request.voice)
-    audio = workspace.models.tts(voice).synthesize(text, request.speed)
-    return Response(encode_audio(audio, request.response_format), media_type=MEDIA_TYPES[request.response_format])
+
+    def speak() -> bytes:
+        voice = workspace.voice(user, request.voice)
+        audio = workspace.models.tts(voice).synthesize(text, request.speed)
+        return encode_audio(audio, request.response_format)
+
+    return Response(await model_work(speak), media_type=MEDIA_TYPES[request.response_format])
 
 
 @router.post("/chat/completions", response_model=None, responses=_answers(_EVENTS))
-def chat_completions(request: ChatRequest, user: User, workspace: Space) -> dict[str, Any] | StreamingResponse:
+async def chat_completions(request: ChatRequest, user: User, workspace: Space) -> dict[str, Any] | StreamingResponse:
     """The reply of the caller's Mind to the last message, the others being the conversation so
     far (see ``sayso.server.chat``): whole, or streamed as server-sent events."""
-    mind = workspace.mind(user)
-    user_text, conversation = request.conversation(mind)
-    reply = mind.respond(user_text, client=conversation)  # a message too long for the model fails here: a 400
+
+    def respond() -> tuple[Reply, Usage]:
+        mind = workspace.mind(user)
+        user_text, conversation = request.conversation(mind)
+        reply = mind.respond(user_text, client=conversation)  # a message too long for the model fails here: a 400
+        return reply, usage_counter(workspace.models.llm, request.messages)
+
+    reply, usage = await model_work(respond)
     ident, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
-    usage = usage_counter(workspace.models.llm, request.messages)
     if request.stream:
-        counted = usage if request.include_usage else None
-        return StreamingResponse(chunks(reply.pieces, ident, created, counted), media_type="text/event-stream")
-    return completion(reply.text, ident, created, usage)
+        events = chunks(reply.pieces, ident, created, usage if request.include_usage else None)
+        return StreamingResponse(model_stream(events), media_type="text/event-stream")
+    text = await model_work(lambda: reply.text)
+    return completion(text, ident, created, usage)
