@@ -43,6 +43,7 @@ from tests.server.conftest import REPLY, TOKENS, live_server, server_settings  #
 TOKEN = next(iter(TOKENS))
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 AREA_SECONDS = 120.0
+CHAT_SECONDS = 600.0  # 48 replies of the embedded model, one after another, on a busy 2-core machine
 
 
 class SlowLLM(FakeLLM):
@@ -127,7 +128,7 @@ def quota_probes(url: str, tally: Tally) -> None:
     session = httpx.post(f"http://{url}/api/voices/lend", json={"name": "Ann Lee"}, headers=AUTH).json()["session"]
     wav = _wav(tone(1.0).to_int16().tobytes())
     files = [("samples", ("s.wav", wav)), ("consent", ("c.wav", wav))]
-    answer = httpx.post(f"http://{url}/api/voices/lend/{session}", files=files,
+    answer = httpx.post(f"http://{url}/api/voices/lend/{session}", files=files, timeout=AREA_SECONDS,
                         data={"tts_url": "http://127.0.0.1:22/internal"}, headers=AUTH)  # fmt: skip
     tally.check("quota", answer.status_code == 400, f"lending to an internal URL -> {answer.status_code}")
 
@@ -152,13 +153,21 @@ def page_latency(url: str, stop: threading.Event, seconds: list[float]) -> None:
             time.sleep(0.05)
 
 
-def during(url: str, load: Callable[[], None]) -> list[float]:
+def guarded(area: str, tally: Tally, work: Callable[[], object]) -> None:
+    """Run an area's probes; one that raises (a timeout: a stall) counts as a failure."""
+    try:
+        work()
+    except Exception as error:  # a bench reports, it does not stop at the first broken area
+        tally.check(area, False, f"{type(error).__name__}: {str(error)[:100]}")
+
+
+def during(url: str, area: str, tally: Tally, load: Callable[[], object]) -> list[float]:
     """GET / latencies while ``load`` runs."""
     stop, seconds = threading.Event(), []
     probe = threading.Thread(target=page_latency, args=(url, stop, seconds))
     probe.start()
     try:
-        load()
+        guarded(area, tally, load)
     finally:
         stop.set()
         probe.join()
@@ -187,7 +196,7 @@ def chats(url: str, count: int, tally: Tally) -> None:
     """``count`` chat completions at once; none may fail."""
 
     async def run() -> list[int]:
-        async with httpx.AsyncClient(timeout=AREA_SECONDS) as client:
+        async with httpx.AsyncClient(timeout=CHAT_SECONDS) as client:
             body = {"messages": [{"role": "user", "content": "Tell me about Paris."}]}
             answers = await asyncio.gather(
                 *[client.post(f"http://{url}/v1/chat/completions", json=body, headers=AUTH) for _ in range(count)]
@@ -244,17 +253,17 @@ def main() -> None:
     with live_server(models, TOKENS) as live:
         live.workspace.options = ServerOptions(port=live.workspace.options.port, tokens=TOKENS, **options)
         url = live.url
-        idle = during(url, lambda: time.sleep(3))
+        idle = during(url, "idle", tally, lambda: time.sleep(3))
         if not args.load_only:
-            input_probes(url, tally)
-            quota_probes(url, tally)
-        flooded = during(url, lambda: asyncio.run(flood(url, 300, tally)))
-        loaded = during(url, lambda: chats(url, chats_n, tally))
-        clients_load = during(url, lambda: [chats(url, clients, tally) for _ in range(3)])
+            guarded("input", tally, lambda: input_probes(url, tally))
+            guarded("quota", tally, lambda: quota_probes(url, tally))
+        flooded = during(url, "realtime", tally, lambda: asyncio.run(flood(url, 300, tally)))
+        loaded = during(url, "load", tally, lambda: chats(url, chats_n, tally))
+        clients_load = during(url, "load", tally, lambda: [chats(url, clients, tally) for _ in range(3)])
         if not args.load_only:
-            auth_probes(url, tally)  # last: it locks this address out for a minute
+            guarded("auth", tally, lambda: auth_probes(url, tally))  # last: it locks this address out a minute
     if not args.load_only:
-        first_run_race(args.race_tries, tally)
+        guarded("first run", tally, lambda: first_run_race(args.race_tries, tally))
     llm_name = "the embedded LLM" if args.real_llm else f"a fake LLM taking {args.llm_seconds} s a reply, serialised"
     print(f"abuse probes on loopback: fake VAD, STT, TTS; {llm_name}")
     for area, (tries, failures) in tally.rows.items():
