@@ -62,6 +62,8 @@ def start_server(home: str, port: int, max_reply_tokens: int) -> subprocess.Pope
     """`sayso serve` in its own process; returns once it has loaded every model."""
     command = [sys.executable, "-m", "sayso", "serve", "--port", str(port), "--home", home,
                "--max-reply-tokens", str(max_reply_tokens)]  # fmt: skip
+    for index in range(MAX_CLIENTS):  # one user each: a user may hold only a few conversations at once
+        command += ["--token", f"client{index}:{token(index)}"]
     env = {**os.environ, "SAYSO_CONFIG": os.devnull}
     server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
@@ -144,7 +146,8 @@ async def _live_silence(ws: ClientConnection, speech: asyncio.Task[float]) -> No
 
 async def conversation(port: int, spoken: list[bytes], turns: int, offset: int, results: Results) -> None:
     try:
-        async with connect(f"ws://127.0.0.1:{port}/v1/realtime", max_size=2**22) as ws:
+        url = f"ws://127.0.0.1:{port}/v1/realtime?token={token(offset)}"
+        async with connect(url, max_size=2**22) as ws:
             json.loads(await ws.recv())  # session.ready
             for turn in range(turns):
                 await one_turn(ws, spoken[(offset + turn) % len(spoken)], results)
@@ -193,6 +196,11 @@ def report(levels: list[int], results: dict[int, Results]) -> None:
         print("         engine: " + "  ".join(f"{s} {np.median(stages[s]) * 1000:.0f}" for s in STAGES if s in stages))
     print(f"p95 doubles vs N=1 at N={doubled}" if doubled else f"p95 did not double up to N={levels[-1]}")
     print("(a 2-core machine shared with other work: expect noisy timings)")
+
+
+def token(index: int) -> str:
+    """Client ``index``'s token."""
+    return f"load-token-{index:04d}-0123456789"
 
 
 def free_port() -> int:

@@ -106,7 +106,7 @@ class Settings:
     def data_dir(self) -> Path:
         """The directory that holds everything Sayso stores (created on first use)."""
         path = Path(self.home).expanduser() if self.home else Path(platformdirs.user_data_dir("sayso"))
-        path.mkdir(parents=True, exist_ok=True)
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)  # a user's memories and keys: theirs alone
         return path
 
     @property

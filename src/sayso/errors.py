@@ -27,6 +27,7 @@ a message for people (``str(error)`` is that message: what was wrong, then what 
     ├── DeviceError                  no usable microphone or speaker
     ├── AccessDenied                 a missing or wrong server token, or a foreign origin
     │   └── AdminOnly                a valid user asking for what only the server's admins may do
+    ├── TooFast                      a client over a rate or quota (failed tokens, sessions, audio)
     ├── StorageError                 the database cannot be opened or is damaged
     │   └── LedgerTampered           a ledger entry was edited, reordered or deleted
     └── BackendError                 a model or service failed
@@ -163,3 +164,7 @@ class WrongContentType(BadRequest):
 
 class AdminOnly(AccessDenied):
     """The caller is a valid user, but the operation is for the server's admins only."""
+
+
+class TooFast(SaysoError):
+    """A client asked too often or too much: failed tokens, open sessions, audio faster than real time."""

@@ -170,8 +170,7 @@ def test_harmless_fields_and_empty_tools_are_accepted() -> None:
     workspace = fake_workspace()
     fake_llm(workspace).context = 1024
     body = {**user("Hello."), "temperature": 0.2, "top_p": 0.9, "seed": 1, "user": "x", "tools": [],
-            "tool_choice": "none", "n": 1, "stream_options": {"include_usage": True},
-            "max_tokens": 4096}  # fmt: skip
+            "tool_choice": "none", "n": 1, "max_tokens": 4096}  # fmt: skip
     assert whole(client(workspace), body) == REPLY  # a reply longer than the context is capped, not refused
 
 
@@ -215,3 +214,37 @@ def test_the_real_model_answers_a_conversation_far_over_its_context() -> None:
     assert whole(client(workspace), {"messages": long_conversation(60), "max_tokens": 4}).strip()
     response = client(workspace).post(URL, json={**user("Please read this. " * 100), "max_tokens": 4})
     assert response.status_code == 400  # one message over the context: said, not a 500
+
+
+def test_a_whole_answer_reports_its_usage_counted_by_the_model() -> None:
+    workspace = fake_workspace()
+    response = client(workspace).post(URL, json=user("Tell me about Paris."))
+    usage = response.json()["usage"]
+    llm = fake_llm(workspace)
+    prompt = llm.count_tokens([Message("user", "Tell me about Paris.")])
+    reply = llm.count_tokens([Message("assistant", REPLY)]) - llm.count_tokens([Message("assistant", "")])
+    assert usage == {"prompt_tokens": prompt, "completion_tokens": reply, "total_tokens": prompt + reply}
+    assert reply > 10
+
+
+def test_include_usage_ends_the_stream_with_a_usage_chunk() -> None:
+    http = client(fake_workspace())
+    body = {**user("Tell me about Paris."), "stream": True, "stream_options": {"include_usage": True}}
+    lines = http.post(URL, json=body).text.strip().split("\n\n")
+    assert lines[-1] == "data: [DONE]"
+    events = [json.loads(line.removeprefix("data: ")) for line in lines[:-1]]
+    assert all(e["usage"] is None for e in events[:-1]) and events[-1]["choices"] == []
+    whole_usage = http.post(URL, json=user("Tell me about Paris.")).json()["usage"]
+    assert events[-1]["usage"] == whole_usage
+    plain = http.post(URL, json={**user("Tell me about Paris."), "stream": True}).text
+    assert '"usage"' not in plain  # only when asked for
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [{"stream_options": {"include_usage": True}}, {"stream": True, "stream_options": {"include_usage": 3}},
+     {"stream": True, "stream_options": {"dance": True}}],
+)  # fmt: skip
+def test_stream_options_that_cannot_be_honoured_are_a_400(extra: dict[str, Any]) -> None:
+    response = client(fake_workspace()).post(URL, json={**user("Hello."), **extra})
+    assert response.status_code == 400 and "stream" in response.json()["error"]["message"]

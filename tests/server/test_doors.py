@@ -21,7 +21,7 @@ from sayso.mind.mind import Mind, Reply
 from sayso.realtime.models import Models
 from sayso.testing import FakeLLM, FakeSTT, FakeTTS, FakeVAD, fake_models, silence
 from tests.server.conftest import REPLY, client, fakes, live_server
-from tests.server.wsclient import next_event, open_socket, speak
+from tests.server.wsclient import next_event, open_socket, send_audio, speak
 
 LINES = {
     "I want to kill myself.": "safety:crisis",
@@ -83,7 +83,7 @@ def socket_turn(ws: ClientConnection, stt: FakeSTT, line: str) -> str:
     segment = next_event(ws, "audio.start")["segment"]
     ws.send(json.dumps({"type": "playback", "segment": segment, "played": 10**9}))
     for _ in range(100):  # the engine reads the report on its next frames, once the reply is all made
-        ws.send(silence(0.1).to_int16().tobytes())
+        send_audio(ws, silence(0.1).to_int16().tobytes())
         try:
             while True:
                 message = ws.recv(timeout=0.1)

@@ -15,7 +15,7 @@ from sayso.server.backends import OUTPUT_RATE
 from sayso.server.engine_session import SocketSink
 from sayso.testing import silence, tone
 from tests.server.conftest import REPLY, Live, fakes, live_server
-from tests.server.wsclient import next_event, open_socket, speak
+from tests.server.wsclient import next_event, open_socket, send_audio, speak
 
 FIRST_CLAUSE = "Paris is the French capital."
 
@@ -43,7 +43,7 @@ def test_a_spoken_turn_runs_on_the_engine(live: Live) -> None:
         # the engine finishes a reply once the client reports it all played (read on its next frames)
         ws.send(json.dumps({"type": "playback", "segment": segment, "played": 10**9}))
         for _ in range(5):
-            ws.send(silence(0.1).to_int16().tobytes())
+            send_audio(ws, silence(0.1).to_int16().tobytes())
         done = next_event(ws, "reply.done", audio)
         metrics = next_event(ws, "metrics")
     assert texts[0] == FIRST_CLAUSE and done["text"] == REPLY
@@ -58,7 +58,7 @@ def test_stop_keeps_only_what_was_heard(live: Live) -> None:
         # the client played the first clause (FakeTTS: 50 ms a character), then pressed stop
         played = round(0.05 * len(FIRST_CLAUSE) * OUTPUT_RATE)
         ws.send(json.dumps({"type": "playback", "segment": segment, "played": played}))
-        ws.send(silence(0.1).to_int16().tobytes())  # the engine reads the report on its next frame
+        send_audio(ws, silence(0.1).to_int16().tobytes())  # the engine reads the report on its next frame
         ws.send(json.dumps({"type": "reply.stop"}))
         interrupted = next_event(ws, "reply.interrupted")
         cleared = next_event(ws, "audio.clear")
@@ -81,7 +81,7 @@ def test_push_to_talk_hears_only_while_pressed(live: Live) -> None:
         assert next_event(ws, "session.updated")["mode"] == "push-to-talk"
         speak(ws, 1.0)  # not pressed: heard as silence
         ws.send(json.dumps({"type": "input.start"}))
-        ws.send(tone(1.0).to_int16().tobytes()[:32000])
+        send_audio(ws, tone(1.0).to_int16().tobytes()[:32000])
         ws.send(json.dumps({"type": "input.end"}))
         speak(ws, 0.0)  # the silence after the release ends the turn
         events = []

@@ -19,7 +19,7 @@ from sayso.voices.catalog import Consent, Provenance, Voice
 from tests.server.conftest import TOKENS, client, fake_workspace
 from tests.server.test_http import ALICE, BOB, wav_bytes
 
-ADMINS = ServerOptions(port=8765, tokens=TOKENS, admins=frozenset({"alice"}))
+ADMINS = ServerOptions(port=8765, tokens=TOKENS, admins=frozenset({"alice"}), clone_backends=("http://tts.local",))
 WAV = wav_bytes(tone(1.0))
 
 

@@ -29,7 +29,7 @@ from tests.voices.conftest import embedder, fused_embedder, steady_challenge  # 
 from tests.voices.test_consent import SAMPLE_TEXTS
 
 pytestmark = [pytest.mark.models, pytest.mark.usefixtures("steady_challenge")]
-TTS_URL = {"tts_url": "http://127.0.0.1:8020"}
+TTS_URL = {"tts_url": "http://tts.local"}  # a backend ADMINS allows
 
 
 @pytest.fixture(scope="module")

@@ -67,6 +67,9 @@ def test_speaking_over_the_reply_interrupts_it(live: Live) -> None:
         (json.dumps({"type": "session.update", "mode": "telepathy"}), "invalid_request"),
         (json.dumps({"type": "session.update", "voice": "alloy"}), "unknown_voice"),
         (json.dumps({"type": "input.start"}), "wrong_mode"),
+        ("[" * 4000 + "]" * 4000, "invalid_request"),  # deeper than json.loads recurses
+        ('{"type": "text", "text": "hi \\ud800"}', "invalid_request"),  # a lone surrogate
+        (json.dumps({"type": "text", "text": "hi\u0000there"}), "invalid_request"),
         (b"\x01\x02\x03", "invalid_request"),
         (b"\x00" * (MAX_AUDIO_BYTES + 2), "too_large"),
     ],

@@ -122,3 +122,16 @@ def test_chunks_with_a_bad_format_are_refused() -> None:
         assert Transcript.from_event(await receive(client)).text == "What is the capital of France?"
 
     run_with_server(workspace, session)
+
+
+def test_text_that_is_not_text_gets_an_error_and_the_connection_goes_on() -> None:
+    workspace = fake_workspace()
+
+    async def session(client: AsyncTcpClient) -> None:
+        await client.write_event(Synthesize(text="Hello\u0000there").event())
+        error = Error.from_event(await receive(client))
+        assert error.code == "invalid_request" and "U+0000" in error.text
+        _, data = await synthesize(client, "Hi.", None)  # the next request is answered
+        assert len(data) == 2 * round(0.05 * 3 * OUTPUT_RATE)
+
+    run_with_server(workspace, session)

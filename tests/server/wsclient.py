@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import numpy as np
 from websockets.sync.client import ClientConnection, connect
 
+from sayso.audio.frames import SAMPLE_RATE
+from sayso.errors import TooFast
+from sayso.server.protocol import BURST_SECONDS, Pace
 from sayso.testing import silence, tone
 from tests.server.conftest import Live
 
@@ -37,4 +41,23 @@ def speak(ws: ClientConnection, seconds: float) -> None:
     samples = np.concatenate([tone(seconds).samples, silence(1.0).samples])
     pcm = (samples * 32767).astype("<i2").tobytes()
     for start in range(0, len(pcm), 3200):
-        ws.send(pcm[start : start + 3200])
+        send_audio(ws, pcm[start : start + 3200])
+
+
+_PACES: dict[int, Pace] = {}
+
+
+def send_audio(ws: ClientConnection, pcm: bytes) -> None:
+    """Send microphone audio no faster than a real microphone would, beyond a burst smaller than
+    the server's (which drops audio that runs further ahead of real time)."""
+    pace = _PACES.setdefault(id(ws), Pace(burst=BURST_SECONDS - 2))
+    while not _admitted(pace, len(pcm) / 2 / SAMPLE_RATE):
+        time.sleep(0.05)
+    ws.send(pcm)
+
+
+def _admitted(pace: Pace, seconds: float) -> bool:
+    try:
+        return pace.admit(seconds)
+    except TooFast:  # the server's way of saying so; here the client simply waits
+        return False

@@ -42,6 +42,10 @@ def register(commands: Commands) -> None:
         "--allow-origin", action="append", default=[], metavar="ORIGIN",
         help="another web origin allowed to call the API (e.g. http://localhost:3000)",
     )  # fmt: skip
+    serve.add_argument(
+        "--clone-backend", action="append", default=[], metavar="URL",
+        help="a cloning TTS server users may lend voices through (repeatable; none: no lending over HTTP)",
+    )  # fmt: skip
     serve.add_argument("--max-upload-mb", type=float, default=25.0, help="largest upload accepted (default 25)")
     serve.add_argument(
         "--engine", choices=("engine", "simple"), default="engine",
@@ -72,6 +76,7 @@ def server_options(args: argparse.Namespace) -> ServerOptions:
         extra_origins=tuple(args.allow_origin),
         max_upload_bytes=int(args.max_upload_mb * 1024 * 1024),
         admins=frozenset(args.admin),
+        clone_backends=tuple(args.clone_backend),
     )
 
 

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 
+from sayso.server.fields import RowId
 from sayso.server.security import bearer
 from sayso.server.workspace import Workspace
 from sayso.voices.catalog import Voice
@@ -24,8 +25,11 @@ def workspace_of(request: Request) -> Workspace:
 
 
 def current_user(request: Request) -> str:
-    """The user a request acts for; AccessDenied (401) for a missing or wrong token."""
-    return workspace_of(request).options.user_for(bearer(request.headers.get("authorization")))
+    """The user a request acts for; AccessDenied (401) for a missing or wrong token, TooFast (429)
+    once the client's address has sent too many of those."""
+    workspace = workspace_of(request)
+    client = request.client.host if request.client else "unknown"
+    return workspace.failed_auth.user(workspace.options, client, bearer(request.headers.get("authorization")))
 
 
 User = Annotated[str, Depends(current_user)]
@@ -74,7 +78,7 @@ def forget_all(user: User, workspace: Space) -> dict[str, int]:
 
 
 @router.delete("/memories/{memory_id}")
-def forget_one(memory_id: int, user: User, workspace: Space) -> dict[str, int]:
+def forget_one(memory_id: RowId, user: User, workspace: Space) -> dict[str, int]:
     """Forget one memory of the caller."""
     return {"forgotten": workspace.forget(user, memory_id)}
 

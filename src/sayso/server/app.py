@@ -27,8 +27,16 @@ def create_app(workspace: Workspace) -> FastAPI:
     for router in (api.router, lending.router, likeness.router, openai.router, realtime.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    app.add_api_route("/", lambda: FileResponse(STATIC / "index.html"), include_in_schema=False)
-    app.add_api_route("/healthz", lambda: {"ok": True, "ready": workspace.ready}, include_in_schema=False)
+
+    # async: answered on the event loop, never queued behind blocking work in a thread pool
+    async def page() -> FileResponse:
+        return FileResponse(STATIC / "index.html")
+
+    async def health() -> dict[str, bool]:
+        return {"ok": True, "ready": workspace.ready}
+
+    app.add_api_route("/", page, include_in_schema=False)
+    app.add_api_route("/healthz", health, include_in_schema=False)
     app.add_exception_handler(SaysoError, _sayso_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     # The page is served from this origin; only it (and any --allow-origin) may read answers.
@@ -127,6 +135,8 @@ async def _sayso_error(request: Request, error: Exception) -> JSONResponse:
 async def _validation_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
     first = error.errors()[0] if error.errors() else {}
-    where = ".".join(str(part) for part in first.get("loc", ()) if part != "body")
-    message = f"The request's {where or 'body'} is not valid: {first.get('msg', 'malformed')}. Check the API docs."
+    # pydantic names validators in the location ("function-after[...]"): only field names help a person.
+    where = ".".join(str(p) for p in first.get("loc", ()) if p != "body" and "[" not in str(p))
+    why = str(first.get("msg", "malformed")).removeprefix("Value error, ")
+    message = f"The request's {where or 'body'} is not valid: {why}. Check the API docs."
     return JSONResponse(error_body(message, "invalid_request", 400), status_code=400)

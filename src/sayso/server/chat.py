@@ -21,14 +21,15 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from sayso.errors import BadRequest, SaysoError
-from sayso.mind.llm.base import Message
+from sayso.mind.llm.base import LLM, Message
 from sayso.mind.mind import ClientConversation, Mind
+from sayso.server.fields import Text
 from sayso.server.responses import error_body, status_of
 
 log = logging.getLogger("sayso.server")
@@ -39,7 +40,7 @@ MAX_CHAT_CHARS = 200_000
 
 HARMLESS = frozenset(
     {"temperature", "top_p", "presence_penalty", "frequency_penalty", "seed", "user", "metadata", "store",
-     "service_tier", "stream_options", "parallel_tool_calls", "reasoning_effort", "verbosity",
+     "service_tier", "parallel_tool_calls", "reasoning_effort", "verbosity",
      "safety_identifier", "prompt_cache_key", "prompt_cache_retention"}
 )  # fmt: skip
 """Fields that only shape sampling, billing or logging: accepted and ignored."""
@@ -65,17 +66,19 @@ _REFUSED: dict[str, tuple[tuple[Any, ...], str]] = {
 
 
 class TextPart(BaseModel):
+    model_config = ConfigDict(strict=True)  # "stream": 0 is not a yes or no: say what was meant
+
     type: Literal["text"]
-    text: str
+    text: Text
 
 
 class ChatMessage(BaseModel):
     """One message as OpenAI clients send it (other fields of a message, such as ``name``, are ignored)."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", strict=True)
 
     role: Literal["system", "developer", "user", "assistant"]
-    content: str | list[TextPart] | None = None
+    content: Text | list[TextPart] | None = None
 
     def message(self) -> Message:
         """This message as the Mind's ``Message`` (a developer message is a system one)."""
@@ -85,14 +88,24 @@ class ChatMessage(BaseModel):
         return Message("system" if self.role == "developer" else self.role, text)
 
 
+class StreamOptions(BaseModel):
+    """How a streamed answer ends: ``include_usage`` adds a last chunk with the token counts."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    include_usage: bool = False
+    include_obfuscation: bool = False  # padding against length side channels: nothing to pad on loopback
+
+
 class ChatRequest(BaseModel):
     """A chat completion request; ``refusal`` says what in it Sayso will not do."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", strict=True)
 
     model: str = MODEL_ID
     messages: list[ChatMessage] = Field(min_length=1)
     stream: bool = False
+    stream_options: StreamOptions | None = None
     max_tokens: int | None = Field(default=None, ge=1, le=4096)
     max_completion_tokens: int | None = Field(default=None, ge=1, le=4096)
 
@@ -105,6 +118,13 @@ class ChatRequest(BaseModel):
         for name, (fine, why) in _REFUSED.items():
             if name in extra and extra[name] not in fine:
                 raise BadRequest(why)
+        if self.stream_options is not None and not self.stream:
+            raise BadRequest("stream_options only apply to a streamed answer; send stream = true or leave them out.")
+
+    @property
+    def include_usage(self) -> bool:
+        """Whether a streamed answer ends with a usage chunk."""
+        return self.stream_options is not None and self.stream_options.include_usage
 
     def conversation(self, mind: Mind) -> tuple[str, ClientConversation]:
         """The user's last message, and the rest as the conversation it continues."""
@@ -121,24 +141,48 @@ class ChatRequest(BaseModel):
         return messages[-1].content, ClientConversation(conversation, instructions, limit)
 
 
-def completion(text: str, ident: str, created: int) -> dict[str, Any]:
-    """A whole chat completion."""
+Usage = Callable[[str], dict[str, int]]
+"""The token counts of a reply (given its text) to the request's messages."""
+
+
+def usage_counter(llm: LLM, messages: list[ChatMessage]) -> Usage:
+    """Token counts by the model's own tokenizer (an estimate for a remote model): the request's
+    messages as a prompt, and the reply's text alone (the template's framing taken off)."""
+    prompt = llm.count_tokens([m.message() for m in messages])
+    empty = llm.count_tokens([Message("assistant", "")])
+
+    def usage(text: str) -> dict[str, int]:
+        reply = max(llm.count_tokens([Message("assistant", text)]) - empty, 0) if text else 0
+        return {"prompt_tokens": prompt, "completion_tokens": reply, "total_tokens": prompt + reply}
+
+    return usage
+
+
+def completion(text: str, ident: str, created: int, usage: Usage) -> dict[str, Any]:
+    """A whole chat completion, with its token counts."""
     choice = {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
-    return {"id": ident, "object": "chat.completion", "created": created, "model": MODEL_ID, "choices": [choice]}
+    return {"id": ident, "object": "chat.completion", "created": created, "model": MODEL_ID, "choices": [choice],
+            "usage": usage(text)}  # fmt: skip
 
 
-def chunks(pieces: Iterator[str], ident: str, created: int) -> Iterator[str]:
+def chunks(pieces: Iterator[str], ident: str, created: int, usage: Usage | None = None) -> Iterator[str]:
     """Server-sent events in OpenAI's chunk format, ending with ``[DONE]``; the reply's clauses
-    are sent as they come, spaced as ``Reply.text`` joins them."""
+    are sent as they come, spaced as ``Reply.text`` joins them. With ``usage`` (the client set
+    ``stream_options.include_usage``), every chunk has a null ``usage`` and a last chunk without
+    choices carries the counts."""
+    base: dict[str, Any] = {"id": ident, "object": "chat.completion.chunk", "created": created, "model": MODEL_ID}
+    if usage is not None:
+        base["usage"] = None
 
     def chunk(delta: dict[str, str], finish: str | None = None) -> str:
-        body = {"id": ident, "object": "chat.completion.chunk", "created": created, "model": MODEL_ID,
-                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}  # fmt: skip
+        body = {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
         return f"data: {json.dumps(body)}\n\n"
 
+    said: list[str] = []
     yield chunk({"role": "assistant"})
     try:
         for index, piece in enumerate(pieces):
+            said.append(piece)
             yield chunk({"content": piece if index == 0 else " " + piece})
     except SaysoError as error:
         # The status line is already sent: the error travels as an event, as OpenAI's does.
@@ -152,4 +196,6 @@ def chunks(pieces: Iterator[str], ident: str, created: int) -> Iterator[str]:
         if close is not None:
             close()  # frees the LLM at once if the client went away
     yield chunk({}, "stop")
+    if usage is not None:
+        yield f"data: {json.dumps({**base, 'choices': [], 'usage': usage(' '.join(said))})}\n\n"
     yield "data: [DONE]\n\n"

@@ -5,7 +5,9 @@ pause/resume, echo handling and per-turn metrics.
 The client's microphone audio becomes the engine's frame source; the engine's sink sends reply
 audio to the client in playback segments and takes the client's "played up to sample N"
 reports; the engine's events become protocol events (docs/realtime-protocol.md).
-Push-to-talk gates the microphone: audio outside a press is fed to the engine as silence.
+Push-to-talk gates the microphone: audio outside a press is fed to the engine as silence, and
+so is the microphone for a moment once the user has spoken for ``MAX_UTTERANCE_SECONDS`` without
+a pause: the engine then ends the turn and answers what it heard (an ``input.cut`` event says so).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from sayso.realtime import events as ev
 from sayso.realtime.engine import Engine
 from sayso.server.backends import OUTPUT_RATE, pcm16
 from sayso.server.responses import status_of
-from sayso.server.session import Outbox
+from sayso.server.session import MAX_UTTERANCE_SECONDS, Outbox
 from sayso.server.workspace import Workspace
 
 Payload = dict[str, Any] | bytes
@@ -92,6 +94,8 @@ class EngineSession:
         self._turn = 0
         self._last_audio = float("-inf")  # loop time of the latest microphone audio
         self._tasks: list[asyncio.Task[None]] = []
+        self._speech: int | None = None  # samples fed since the engine heard speech start
+        self._muted = 0  # samples still to feed as silence, to end an over-long turn
 
     async def start(self) -> None:
         """Start the engine and the sender, then tell the client the session is ready."""
@@ -104,7 +108,7 @@ class EngineSession:
     async def audio(self, samples: np.ndarray) -> None:
         """Microphone audio (16 kHz floats); outside a push-to-talk press it counts as silence."""
         self._last_audio = asyncio.get_running_loop().time()
-        if self.mode == "push-to-talk" and not self.held:
+        if (self.mode == "push-to-talk" and not self.held) or self._cut(len(samples)):
             samples = np.zeros_like(samples)
         samples = np.concatenate([self._pending, samples])
         whole = len(samples) - len(samples) % FRAME_SAMPLES
@@ -139,7 +143,10 @@ class EngineSession:
         self.engine.interrupt()
 
     async def close(self) -> None:
-        """The client went away: stop the engine (an unfinished reply is dropped) and the sender."""
+        """The client went away: stop the engine (an unfinished reply is dropped) and the sender.
+        Frames not yet read are dropped: nothing is heard for a client who left."""
+        while not self._frames.empty():
+            self._frames.get_nowait()
         self._frames.put_nowait(None)
         self.engine.stop()
         await asyncio.sleep(0)
@@ -157,6 +164,22 @@ class EngineSession:
             if loop.time() - self._last_audio > 1.0:  # a second: not a late packet of a live microphone
                 for _ in range(every):
                     self._frames.put_nowait(silence)
+
+    def _cut(self, samples: int) -> bool:
+        """Whether these samples go to the engine as silence, to end a turn over the longest one."""
+        if self._muted > 0:
+            self._muted -= samples
+            return True
+        if self._speech is None:
+            return False
+        self._speech += samples
+        if self._speech < MAX_UTTERANCE_SECONDS * SAMPLE_RATE:
+            return False
+        # long enough of silence for the engine's slowest endpoint (after an unfinished phrase)
+        pause = self.workspace.settings.endpoint_unfinished_silence + 0.5
+        self._speech, self._muted = None, round(pause * SAMPLE_RATE) - samples
+        self._out.put_nowait({"type": "input.cut", "seconds": MAX_UTTERANCE_SECONDS})
+        return True
 
     def _new_engine(self) -> Engine:
         return Engine(self.assistant, listeners=[self._on_event])
@@ -194,10 +217,12 @@ class EngineSession:
             case ev.StateChanged(state=state):
                 out = {"type": "state", "state": state.value}
             case ev.SpeechStarted():
+                self._speech = 0
                 out = {"type": "speech.started"}
             case ev.PartialTranscript(text=text):
                 out = {"type": "transcript.partial", "turn": self._turn + 1, "text": text}
             case ev.FinalTranscript(text=text):
+                self._speech = None
                 self._turn += 1
                 out = {"type": "transcript.final", "turn": self._turn, "text": text}
             case ev.ReplyClause(text=text):

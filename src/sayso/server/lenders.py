@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import sqlite3
 
-from sayso.errors import UnknownSession
+from sayso.errors import TooFast, UnknownSession
 from sayso.store.db import Database
+from sayso.voices.consent import SESSION_MINUTES
+
+MAX_SESSIONS = 5
+"""Consent sessions (lending or revocation) one user may start within ``SESSION_MINUTES``."""
 
 DOMAIN = "server"
 
@@ -39,6 +43,18 @@ class Lenders:
         with self.db.transaction() as conn:
             conn.execute(
                 "INSERT INTO server_sessions (id, purpose, user) VALUES (?, ?, ?)", (session_id, purpose, user)
+            )
+
+    def check_quota(self, user: str) -> None:
+        """TooFast if ``user`` started ``MAX_SESSIONS`` consent sessions in the last ``SESSION_MINUTES``."""
+        recent = self.db.query(
+            "SELECT COUNT(*) AS n FROM server_sessions WHERE user = ? AND created_at > datetime('now', ?)",
+            (user, f"-{SESSION_MINUTES} minutes"),
+        )[0]["n"]
+        if recent >= MAX_SESSIONS:
+            raise TooFast(
+                f"You started {recent} consent sessions in the last {SESSION_MINUTES} minutes; "
+                "finish one, or try again later."
             )
 
     def check_session(self, session_id: str, purpose: str, user: str) -> None:

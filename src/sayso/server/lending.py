@@ -23,6 +23,7 @@ from pydantic import BaseModel, Field
 from sayso.errors import ConsentRefused, UnknownVoice
 from sayso.server.api import Admin, Space, User, consent_card
 from sayso.server.backends import decode_uploads, multipart_only
+from sayso.server.fields import Text
 from sayso.server.workspace import Workspace
 from sayso.voices.catalog import all_voices
 from sayso.voices.consent import SESSION_MINUTES, Checks, Scope, Session
@@ -33,20 +34,21 @@ Multipart = Depends(multipart_only)
 
 
 class LendRequest(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
-    who: str = Field(default=Scope.who, min_length=1, max_length=500)
-    purpose: str = Field(default=Scope.purpose, min_length=1, max_length=500)
-    until: str = Field(default="", max_length=40)
+    name: Text = Field(min_length=1, max_length=200)
+    who: Text = Field(default=Scope.who, min_length=1, max_length=500)
+    purpose: Text = Field(default=Scope.purpose, min_length=1, max_length=500)
+    until: Text = Field(default="", max_length=40)
 
 
 class AdminRevokeRequest(BaseModel):
-    reason: str = Field(default="", max_length=1000)
+    reason: Text = Field(default="", max_length=1000)
 
 
 @router.post("/voices/lend")
 def start_lending(request: LendRequest, user: User, workspace: Space) -> dict[str, Any]:
     """A lending session: the statement (name, scope, fresh challenge) to record within the session's time."""
     scope = Scope(request.who, request.purpose, request.until)
+    workspace.lenders.check_quota(user)
     session = workspace.trust.consents.start_lending(request.name, scope)
     workspace.lenders.started(session.id, "lend", user)
     return _session(session, "samples (one or more files), consent (you reading the statement), tts_url")
@@ -59,12 +61,13 @@ def finish_lending(
     workspace: Space,
     samples: Annotated[list[UploadFile], File(description="recordings of your voice, 8 s of speech or more")],
     consent: Annotated[UploadFile, File(description="you reading the session's statement")],
-    tts_url: Annotated[str, Form(min_length=1, description="base URL of the cloning TTS server")],
+    tts_url: Annotated[str, Form(min_length=1, description="base URL of a cloning TTS server the admin allows")],
     tts_model: Annotated[str, Form()] = "tts-1",
     reference_field: Annotated[str, Form()] = "reference_audio",
 ) -> dict[str, Any]:
     """Accept or refuse the lending; either way the outcome, its reasons and scores are in the ledger."""
     workspace.lenders.check_session(session_id, "lend", user)
+    tts_url = workspace.options.clone_backend(tts_url)  # never a URL of the user's choosing
     # every upload is read and checked before the attempt, which uses the session up
     limit = workspace.settings.max_input_seconds
     voices, statement = decode_uploads(samples, limit, "samples"), decode_uploads([consent], limit, "consent")[0]
@@ -85,6 +88,7 @@ def start_revocation(voice_id: str, user: User, workspace: Space) -> dict[str, A
     """An owner's revocation session: the statement to record, proving it is them."""
     if voice_id not in {voice.id for voice in workspace.voices(user)}:
         raise UnknownVoice(f"You have no lent voice called {voice_id!r}; see GET /api/voices.")
+    workspace.lenders.check_quota(user)
     session = workspace.trust.consents.start_revocation(voice_id)
     workspace.lenders.started(session.id, "revoke", user)
     return _session(session, "recording (you reading the statement)")

@@ -8,13 +8,19 @@ Anything else is answered with an ``error`` event, and the connection stays open
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from sayso.errors import BadRequest, TooLarge
+from sayso.errors import BadRequest, TooFast, TooLarge
 from sayso.server.backends import from_pcm16
+from sayso.server.fields import check_text
 
+BURST_SECONDS = 8.0
+"""Audio a client may send ahead of real time (network jitter, a paused tab catching up); beyond
+it audio is dropped with an error event, so a flood cannot queue minutes of work."""
 MAX_AUDIO_BYTES = 64_000
 """At most 2 s of audio per message (clients send about 0.1 s at a time)."""
 MAX_TEXT_BYTES = 8_192
@@ -40,6 +46,8 @@ def parse_event(text: str) -> dict[str, Any]:
         event = json.loads(text)
     except json.JSONDecodeError as error:
         raise BadRequest(f"The message is not valid JSON ({error.msg}); send a JSON object with a 'type'.") from error
+    except RecursionError as error:  # "[[[[...]]]]" deeper than Python's parser recurses
+        raise BadRequest("The message nests too deeply; send a flat JSON object with a 'type'.") from error
     if not isinstance(event, dict) or not isinstance(event.get("type"), str):
         raise BadRequest("Each text message must be a JSON object with a 'type' string.")
     fields = CLIENT_EVENTS.get(event["type"])
@@ -63,6 +71,35 @@ def decode_audio(data: bytes) -> np.ndarray:
     return from_pcm16(data)
 
 
+class Pace:
+    """Audio allowed at the pace it is recorded: a bucket of ``burst`` seconds that refills at one
+    second a second. ``admit`` takes a message's seconds out of it, or drops them when they are not
+    there (TooFast says so once per ``burst`` of dropped audio, not once per message)."""
+
+    def __init__(self, burst: float = BURST_SECONDS, clock: Callable[[], float] = time.monotonic) -> None:
+        self.burst, self.clock = burst, clock
+        self._credit, self._at = burst, clock()
+        self.dropped = 0.0
+        self._told = -burst  # seconds dropped when the client was last told
+
+    def admit(self, seconds: float) -> bool:
+        """Whether ``seconds`` of audio may be used; when not, TooFast if the client is to be told."""
+        now = self.clock()
+        self._credit = min(self.burst, self._credit + now - self._at)
+        self._at = now
+        if seconds <= self._credit:
+            self._credit -= seconds
+            return True
+        self.dropped += seconds
+        if self.dropped - self._told >= self.burst:
+            self._told = self.dropped
+            raise TooFast(
+                f"Audio is arriving faster than real time; {self.dropped:.1f} s of it was dropped. "
+                "Send the microphone's audio as it is recorded."
+            )
+        return False
+
+
 def _check_field(event: dict[str, Any], name: str, kind: type, required: bool) -> None:
     if name not in event:
         if required:
@@ -72,6 +109,8 @@ def _check_field(event: dict[str, Any], name: str, kind: type, required: bool) -
     # bool is an int in Python, but not a count of samples.
     if not isinstance(value, kind) or isinstance(value, bool):
         raise BadRequest(f"The {name!r} field of {event['type']} must be a {kind.__name__}.")
+    if isinstance(value, str):
+        check_text(value)
 
 
 def _check_values(event: dict[str, Any]) -> None:

@@ -15,9 +15,10 @@ from typing import Any
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.websockets import WebSocketState
 
-from sayso.errors import AccessDenied, InputError, SaysoError
+from sayso.audio.frames import SAMPLE_RATE
+from sayso.errors import AccessDenied, InputError, SaysoError, TooFast
 from sayso.server.engine_session import EngineSession
-from sayso.server.protocol import decode_audio, parse_event
+from sayso.server.protocol import Pace, decode_audio, parse_event
 from sayso.server.responses import status_of
 from sayso.server.security import bearer
 from sayso.server.session import AssistantSession
@@ -63,36 +64,44 @@ async def realtime(websocket: WebSocket) -> None:
     workspace: Workspace = websocket.app.state.workspace
     await websocket.accept()
     outbox = WebSocketOutbox(websocket)
+    slot = contextlib.ExitStack()  # one of the user's session slots, held until the session ends
     try:
         user = _caller(workspace, websocket)
+        slot.enter_context(workspace.session_slot(user))
         kind = EngineSession if workspace.engine == "engine" else AssistantSession
         session: EngineSession | AssistantSession = kind(workspace, user, outbox)
     except SaysoError as error:
+        slot.close()
         # Refused after accepting, so that browsers (which hide handshake failures) see why.
         await outbox.event(_error_event(error))
-        await websocket.close(POLICY_VIOLATION if isinstance(error, AccessDenied) else INTERNAL_ERROR, str(error)[:120])
+        refused = isinstance(error, AccessDenied | TooFast)
+        await websocket.close(POLICY_VIOLATION if refused else INTERNAL_ERROR, str(error)[:120])
         return
-    await session.start()
-    try:
-        await _serve(websocket, session, outbox)
-    finally:
-        await session.close()
-        if websocket.client_state == WebSocketState.CONNECTED and not outbox.closed:
-            with contextlib.suppress(WebSocketDisconnect, RuntimeError):  # the client may leave meanwhile
-                await websocket.close()
+    with slot:
+        await session.start()
+        try:
+            await _serve(websocket, session, outbox)
+        finally:
+            await session.close()
+            if websocket.client_state == WebSocketState.CONNECTED and not outbox.closed:
+                with contextlib.suppress(WebSocketDisconnect, RuntimeError):  # the client may leave meanwhile
+                    await websocket.close()
 
 
 async def _serve(websocket: WebSocket, session: EngineSession | AssistantSession, outbox: WebSocketOutbox) -> None:
+    pace = Pace()
     while True:
         message = await websocket.receive()
         if message["type"] == "websocket.disconnect":
             return
         try:
             if message.get("bytes") is not None:
-                await session.audio(decode_audio(message["bytes"]))
+                samples = decode_audio(message["bytes"])
+                if pace.admit(len(samples) / SAMPLE_RATE):
+                    await session.audio(samples)
             else:
                 await session.control(parse_event(message.get("text") or ""))
-        except InputError as error:
+        except (InputError, TooFast) as error:
             await outbox.event(_error_event(error))
 
 
@@ -102,7 +111,8 @@ def _caller(workspace: Workspace, websocket: WebSocket) -> str:
     options.check_host(host)
     options.check_origin(websocket.headers.get("origin"), host)
     token = websocket.query_params.get("token") or bearer(websocket.headers.get("authorization"))
-    return options.user_for(token)
+    client = websocket.client.host if websocket.client else "unknown"
+    return workspace.failed_auth.user(options, client, token)
 
 
 def _error_event(error: SaysoError) -> dict[str, Any]:

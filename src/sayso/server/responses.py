@@ -18,6 +18,7 @@ log = logging.getLogger("sayso.server")
 STATUS: tuple[tuple[type[errors.SaysoError], int, str], ...] = (
     (errors.AdminOnly, 403, "admin_only"),
     (errors.AccessDenied, 401, "unauthorized"),
+    (errors.TooFast, 429, "too_many_requests"),
     (errors.TooLarge, 413, "too_large"),
     (errors.WrongContentType, 415, "unsupported_media_type"),
     (errors.AudioTooLong, 413, "audio_too_long"),

@@ -9,24 +9,37 @@
   can reach it (every local account, on loopback) cannot take voices or protections away.
 - Requests carrying an ``Origin`` header must come from the page's own origin (or one allowed
   by ``--allow-origin``), so another web site open in the same browser cannot drive Sayso.
+- Token guessing is slowed to a stop: after ``MAX_FAILURES`` wrong or missing tokens from one
+  address within ``FAILURE_WINDOW`` seconds, every request from it is answered 429 (right token
+  or not, so guessing gains nothing) until the window has passed.
+- A lent voice is spoken by a cloning TTS server the server sends the lender's recording to:
+  only the servers an admin named (``--clone-backend URL``), never a URL a user chose, so no
+  user can make the server call an address of their choice (an internal service, say).
 """
 
 from __future__ import annotations
 
+import collections
 import hmac
 import ipaddress
 import re
-from collections.abc import Mapping
+import threading
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from sayso.errors import AccessDenied, AdminOnly, ConfigError
+from sayso.errors import AccessDenied, AdminOnly, BadRequest, ConfigError, TooFast
 
 LOCAL_USER = "local"
 """The user of a loopback server without tokens."""
 
 MAX_UPLOAD_BYTES = 25 * 1024 * 1024
 """The OpenAI audio API's own limit."""
+
+MAX_FAILURES = 20
+FAILURE_WINDOW = 60.0
+MAX_CLIENTS = 10_000
 
 _USER = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 _LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
@@ -42,6 +55,7 @@ class ServerOptions:
     extra_origins: tuple[str, ...] = ()
     max_upload_bytes: int = MAX_UPLOAD_BYTES
     admins: frozenset[str] = frozenset()
+    clone_backends: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not is_loopback(self.host) and not self.tokens:
@@ -73,6 +87,20 @@ class ServerOptions:
             if hmac.compare_digest(known.encode(), token.encode()):
                 return user
         raise AccessDenied("That token is not valid on this server; check it and try again.")
+
+    def clone_backend(self, url: str) -> str:
+        """``url`` if an admin allowed it as a cloning backend; BadRequest otherwise."""
+        wanted = url.strip().rstrip("/")
+        if wanted in (allowed.rstrip("/") for allowed in self.clone_backends):
+            return wanted
+        if not self.clone_backends:
+            raise BadRequest(
+                "This server lends voices to no cloning TTS server; its admin names one with --clone-backend URL."
+            )
+        raise BadRequest(
+            f"{wanted[:100]!r} is not a cloning TTS server this server's admin allows; "
+            f"use one of: {', '.join(self.clone_backends)}."
+        )
 
     def is_admin(self, user: str) -> bool:
         """Whether ``user`` is one of the server's admins."""
@@ -107,6 +135,44 @@ class ServerOptions:
         name = (host_header or "").rsplit(":", 1)[0] if not (host_header or "").endswith("]") else host_header
         if name not in _LOOPBACK_NAMES:
             raise AccessDenied(f"This server only answers to {self.host}; open http://{self.host}:{self.port}/.")
+
+
+class FailedAuth:
+    """Failed token checks by client address, in a sliding window (see the module docstring)."""
+
+    def __init__(
+        self, limit: int = MAX_FAILURES, window: float = FAILURE_WINDOW, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.limit, self.window, self.clock = limit, window, clock
+        self._failures: dict[str, collections.deque[float]] = {}
+        self._lock = threading.Lock()  # handlers run in worker threads
+
+    def user(self, options: ServerOptions, client: str, token: str | None) -> str:
+        """``options.user_for(token)``, unless ``client`` failed too often (TooFast); a failure is counted."""
+        with self._lock:
+            recent = self._recent(client)
+            if len(recent) >= self.limit:
+                wait = recent[0] + self.window - self.clock()
+                raise TooFast(f"Too many wrong tokens from your address; wait {wait:.0f} s, then check your token.")
+        try:
+            return options.user_for(token)
+        except AccessDenied:
+            with self._lock:
+                self._failures[client] = self._recent(client)
+                self._failures[client].append(self.clock())
+                if len(self._failures) > MAX_CLIENTS:  # many addresses: forget those with no recent failure
+                    for other in list(self._failures):
+                        self._recent(other)
+            raise
+
+    def _recent(self, client: str) -> collections.deque[float]:
+        """``client``'s failures within the window (an address with none is forgotten)."""
+        recent = self._failures.get(client, collections.deque())
+        while recent and recent[0] <= self.clock() - self.window:
+            recent.popleft()
+        if not recent:
+            self._failures.pop(client, None)
+        return recent
 
 
 def is_loopback(host: str) -> bool:

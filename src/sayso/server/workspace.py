@@ -10,15 +10,17 @@ Every request carries a user id (see ``security``). Personal things are keyed by
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import dataclasses
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import cached_property
 
 from sayso.audio.vad import VAD, SileroVAD
 from sayso.config import Settings
-from sayso.errors import ConfigError, UnknownVoice
+from sayso.errors import ConfigError, TooFast, UnknownVoice
 from sayso.mind.embed import Embedder, minilm
 from sayso.mind.memory import Memory, MemoryStore
 from sayso.mind.mind import Mind
@@ -26,11 +28,14 @@ from sayso.realtime.models import Models
 from sayso.realtime.turn import Assistant
 from sayso.server.backends import SharedModels
 from sayso.server.lenders import Lenders
-from sayso.server.security import ServerOptions
+from sayso.server.security import FailedAuth, ServerOptions
 from sayso.store.db import Database
 from sayso.voices.catalog import Voice, VoiceStore, all_voices, find_voice
 from sayso.voices.likeness import Guard
 from sayso.voices.speaker import VoiceServices
+
+MAX_SESSIONS_PER_USER = 4
+"""Realtime conversations one user may hold open at once (each holds a VAD and a turn's work)."""
 
 ENGINES = ("engine", "simple")
 """The realtime WebSocket's turn engines: the streaming engine, or whole-utterance turns."""
@@ -54,6 +59,23 @@ class Workspace:
         self.ready = False  # every model loaded (see warm)
         self._minds: dict[str, Mind] = {}
         self._lock = threading.Lock()
+        self.failed_auth = FailedAuth()
+        self._open: collections.Counter[str] = collections.Counter()  # realtime sessions by user
+
+    @contextlib.contextmanager
+    def session_slot(self, user: str) -> Iterator[None]:
+        """Hold one of ``user``'s realtime session slots; TooFast when all are taken."""
+        with self._lock:
+            if self._open[user] >= MAX_SESSIONS_PER_USER:
+                raise TooFast(
+                    f"You have {MAX_SESSIONS_PER_USER} conversations open already; close one (another tab?) first."
+                )
+            self._open[user] += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._open[user] -= 1
 
     @cached_property
     def db(self) -> Database:

@@ -23,6 +23,7 @@ from sayso.audio.frames import SAMPLE_RATE, Audio
 from sayso.audio.vad import speech_in
 from sayso.errors import SaysoError
 from sayso.server.backends import OUTPUT_RATE, from_pcm16, pcm16
+from sayso.server.fields import check_text
 from sayso.server.responses import status_of
 from sayso.server.security import LOCAL_USER
 from sayso.server.workspace import Workspace
@@ -108,7 +109,7 @@ class SaysoWyomingHandler(AsyncEventHandler):
         return self.workspace.models.stt.transcribe(audio).text
 
     async def _synthesize(self, request: Synthesize) -> None:
-        text = " ".join(request.text.split())
+        text = " ".join(check_text(request.text).split())  # as every door: no NUL or lone surrogate
         name = request.voice.name if request.voice and request.voice.name else self.workspace.settings.voice
         voice = self.workspace.voice(self.user, name)
         audio = await asyncio.to_thread(self.workspace.models.tts(voice).synthesize, text) if text else None

@@ -3,12 +3,17 @@
 One file, ``sayso.db`` in the data directory, in WAL mode with ``synchronous=FULL``: a write that
 returned is on disk, and a process killed mid-write leaves the last committed state. Every write
 goes through ``transaction()``. Each domain owns an ordered list of small migration functions,
-applied once each and recorded in ``migrations`` under the domain's name.
+applied once each and recorded in ``migrations`` under the domain's name; two processes starting
+together on a new data folder each check, inside the write lock, that a migration is still to do.
+The database holds a user's memories: its files are readable by their owner only (0600), and a
+folder created for it is 0700.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import stat
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -25,7 +30,8 @@ class Database:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         if str(path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(self.path.parent)
+            private_files(self.path)
         try:
             self._conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
             self._conn.row_factory = sqlite3.Row
@@ -71,9 +77,31 @@ class Database:
             if migration.__name__ in done:
                 continue
             with self.transaction() as conn:
+                # Another process may have applied it while this one waited for the write lock.
+                again = "SELECT 1 FROM migrations WHERE domain = ? AND name = ?"
+                if conn.execute(again, (domain, migration.__name__)).fetchone() is not None:
+                    continue
                 migration(conn)
                 conn.execute("INSERT INTO migrations (domain, name) VALUES (?, ?)", (domain, migration.__name__))
 
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+
+
+def private_dir(path: Path) -> None:
+    """Create ``path`` (and its parents) if missing, the folder itself readable by its owner only."""
+    if not path.exists():
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
+def private_files(database: Path) -> None:
+    """Create ``database`` empty with mode 0600 if missing (SQLite gives its -wal and -shm files the
+    database's mode), and take group and other access off an existing one and its companions."""
+    os.close(os.open(database, os.O_RDWR | os.O_CREAT, 0o600))
+    for path in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
+        try:
+            if stat.S_IMODE(path.stat().st_mode) & 0o077:
+                path.chmod(0o600)
+        except (FileNotFoundError, PermissionError):
+            continue  # not there yet, or someone else's file (a shared database): not ours to change
