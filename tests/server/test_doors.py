@@ -72,7 +72,9 @@ def cli_chat(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
     monkeypatch.setattr(conversation.embed, "preload", lambda: None)
     assert main(["chat", "--ai-disclosure", ""]) == 0
     out = capsys.readouterr().out
-    return [line.split("sayso> ", 1)[1].strip() for line in out.splitlines() if "sayso> " in line]
+    said = [line.split("sayso> ", 1)[1].strip() for line in out.splitlines() if "sayso> " in line]
+    assert said[-1] == conversation.GOODBYE  # the chat's farewell, which no other door says
+    return said[:-1]
 
 
 def socket_turn(ws: ClientConnection, stt: FakeSTT, line: str) -> str:
