@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sayso.audio import devices
 from sayso.audio.frames import Audio
-from sayso.audio.io import read_audio, write_audio
+from sayso.audio.io import read_audio
 from sayso.cli.common import Commands
 from sayso.config import Settings
 from sayso.errors import DeviceError, InputError
@@ -21,6 +21,7 @@ from sayso.realtime.engine import Engine
 from sayso.realtime.models import Models
 from sayso.realtime.turn import Assistant, TurnTimings
 from sayso.voices.catalog import find_voice
+from sayso.voices.delivery import write_delivered
 
 QUIT_WORDS = {"quit", "exit", "bye", "goodbye"}
 
@@ -40,7 +41,7 @@ def cmd_reply(args: argparse.Namespace, settings: Settings) -> int:
     question = read_audio(args.input, settings.max_input_seconds)
     ready = models.warm(assistant.voice)
     result = assistant.reply_to(question)
-    write_audio(args.output, Audio.concat(result.reply.audio, models.tts(assistant.voice).rate))
+    write_delivered(models.voice_services.ledger, args.output, result.reply.audio, "sayso reply")
     print(f"you said:   {result.transcript}")
     print(f"reply:      {result.reply.text}")
     print(f"written to: {args.output}")
@@ -156,7 +157,8 @@ def _say_typed(
     print()
     if not speakers and pieces:
         name = f"reply-{int(time.time())}-{turn}.wav"
-        path = write_audio(settings.data_dir / "replies" / name, Audio.concat(pieces, pieces[0].rate))
+        ledger = assistant.models.voice_services.ledger
+        path = write_delivered(ledger, settings.data_dir / "replies" / name, pieces, "sayso talk")
         print(f"  (spoken reply saved to {path})")
 
 

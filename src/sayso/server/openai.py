@@ -23,8 +23,9 @@ from pydantic import BaseModel, Field
 from sayso.audio.vad import speech_in
 from sayso.errors import BadRequest
 from sayso.server.api import Space, User
-from sayso.server.backends import MEDIA_TYPES, SPEECH_FORMATS, decode_upload, encode_audio
+from sayso.server.backends import MEDIA_TYPES, OUTPUT_RATE, SPEECH_FORMATS, decode_upload
 from sayso.server.chat import MODEL_ID, ChatRequest, chunks, completion
+from sayso.voices.delivery import deliver
 
 router = APIRouter(prefix="/v1")
 
@@ -81,7 +82,10 @@ def speech(request: SpeechRequest, user: User, workspace: Space) -> Response:
         raise BadRequest("The input holds no words; send some text to speak.")
     voice = workspace.voice(user, request.voice)
     audio = workspace.models.tts(voice).synthesize(text, request.speed)
-    return Response(encode_audio(audio, request.response_format), media_type=MEDIA_TYPES[request.response_format])
+    data = deliver(
+        workspace.models.voice_services.ledger, [audio], request.response_format, "the HTTP API", OUTPUT_RATE
+    )
+    return Response(data, media_type=MEDIA_TYPES[request.response_format])
 
 
 @router.post("/chat/completions", response_model=None)

@@ -47,7 +47,19 @@ def m001_ledger(conn: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS = (m001_ledger,)
+def m002_audio_index(conn: sqlite3.Connection) -> None:
+    # Finds the records of audio by its sample hash without reading every entry. Only an index:
+    # what it points at is checked against the signed entry itself.
+    conn.execute("CREATE TABLE provenance_audio (audio_sha256 TEXT NOT NULL, seq INTEGER NOT NULL)")
+    conn.execute("CREATE INDEX provenance_audio_hash ON provenance_audio (audio_sha256)")
+    for row in conn.execute("SELECT seq, body FROM ledger_entries WHERE kind = 'utterance'").fetchall():
+        conn.execute(
+            "INSERT INTO provenance_audio (audio_sha256, seq) VALUES (?, ?)",
+            (json.loads(row["body"]).get("audio_sha256", ""), row["seq"]),
+        )
+
+
+MIGRATIONS = (m001_ledger, m002_audio_index)
 
 
 @dataclass(frozen=True)
@@ -125,10 +137,12 @@ class Ledger:
         """Entries in order (of one ``kind`` if given)."""
         sql = "SELECT * FROM ledger_entries" + (" WHERE kind = ?" if kind else "") + " ORDER BY seq"
         rows = self.db.query(sql, (kind,) if kind else ())
-        return [
-            Entry(r["seq"], r["at"], r["kind"], json.loads(r["body"]), r["prev"], r["hash"], r["signature"])
-            for r in rows
-        ]
+        return [_entry(r) for r in rows]
+
+    def entry(self, seq: int) -> Entry | None:
+        """Entry ``seq``, or None."""
+        rows = self.db.query("SELECT * FROM ledger_entries WHERE seq = ?", (seq,))
+        return _entry(rows[0]) if rows else None
 
     def export(self) -> dict[str, Any]:
         """The whole ledger as JSON data that ``verify_export`` checks with the public key alone."""

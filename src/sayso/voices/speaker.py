@@ -94,7 +94,7 @@ class ConsentedTTS(TTS):
                 yield marked
         finally:  # a barge-in closes the stream early: what was played is still recorded
             if spoken:
-                record_utterance(self.services.ledger, voice, text, Audio.concat(spoken, spoken[0].rate))
+                record_utterance(self.services.ledger, voice, text, spoken)
 
     def _guard(self, piece: Audio, voice: Voice) -> None:
         guard = self.services.guard
