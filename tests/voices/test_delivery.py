@@ -10,6 +10,7 @@ import io
 import json
 from pathlib import Path
 
+import c2pa
 import numpy as np
 import pytest
 import soundfile as sf
@@ -25,7 +26,9 @@ from sayso.server.security import ServerOptions
 from sayso.server.workspace import Workspace
 from sayso.testing import FakeLLM, FakeSTT, FakeTTS, FakeVAD, fake_models, silence, tone
 from sayso.voices.catalog import Voice
-from sayso.voices.delivery import deliver
+from sayso.voices.credentials import MIME_TYPES
+from sayso.voices.delivery import deliver, write_delivered
+from sayso.voices.ledger import Entry
 from sayso.voices.provenance import check_file
 from sayso.voices.speaker import ConsentedTTS, VoiceServices
 from tests.server.conftest import FakeEmbedder, client, live_server
@@ -83,9 +86,12 @@ def test_the_http_speech_route_delivers_checkable_files(services: VoiceServices,
         assert response.status_code == 200, response.text
         path = tmp_path / f"speech{suffix}"
         path.write_bytes(response.content)
-        finding = check_file(path, services.ledger, services.watermarker)
+        finding = check_file(path, services.ledger, services.watermarker, services.credentials.root_pem)
         assert finding.record is not None and finding.record.kind == "delivery", finding.message
         assert "in the voice 'joe'" in finding.message and "by the HTTP API" in finding.message
+        if fmt != "opus":  # C2PA defines no manifest for OGG
+            assert "C2PA Content Credentials are valid (Trusted" in finding.message, finding.message
+            assert_credentials(response.content, MIME_TYPES[fmt], finding.record)
 
 
 def test_a_lent_voice_through_wyoming_says_whether_consent_held(services: VoiceServices, tmp_path: Path) -> None:
@@ -105,9 +111,37 @@ def test_a_lent_voice_through_wyoming_says_whether_consent_held(services: VoiceS
     assert "Consent was valid when it was spoken" in message and "revoked later" in message
 
 
+def assert_credentials(data: bytes, mime: str, record: Entry) -> None:
+    """c2pa-python's own Reader finds the manifest valid, marked AI-generated, naming the delivery."""
+    with c2pa.Reader(mime, io.BytesIO(data)) as reader:
+        results = reader.get_validation_results()["activeManifest"]
+        assert reader.get_validation_state() == "Valid"  # valid; its self-made root is on no trust list
+        manifest = reader.get_active_manifest()
+    assert [f["code"] for f in results.get("failure", [])] == ["signingCredential.untrusted"]
+    assertions = {a["label"]: a["data"] for a in manifest["assertions"]}
+    actions = assertions["c2pa.actions.v2"]["actions"]
+    assert actions[0]["digitalSourceType"].endswith("/trainedAlgorithmicMedia")
+    claim = assertions["org.sayso.speech"]
+    assert claim["voices"] == ["joe"] and claim["ledger_entry"] == record.seq
+    assert claim["ledger_entry_hash"] == record.hash and manifest["signature_info"]["alg"] == "Ed25519"
+
+
+def test_a_file_altered_after_signing_fails_its_credentials(services: VoiceServices, tmp_path: Path) -> None:
+    wrapper = ConsentedTTS(FakeTTS(), Voice("joe", "joe", "fake"), services)
+    path = write_delivered(
+        services, tmp_path / "said.wav", [wrapper.synthesize("Credentials, then an edit.")], "a test"
+    )
+    data = bytearray(path.read_bytes())
+    data[data.index(b"data") + 8 + 1001] ^= 0x55  # one sample's high byte changed (the manifest sits after it)
+    path.write_bytes(bytes(data))
+    message = check_file(path, services.ledger, services.watermarker, services.credentials.root_pem).message
+    assert "matches no provenance record" in message or "No Sayso watermark" in message or "too short" in message
+    assert "do not validate" in message and "altered after they were signed" in message, message
+
+
 def test_deliver_records_the_decoded_samples_not_the_bytes(services: VoiceServices) -> None:
     wrapper = ConsentedTTS(FakeTTS(), Voice("joe", "joe", "fake"), services)
-    data = deliver(services.ledger, [wrapper.synthesize("A short line.")], "mp3", "a test", OUTPUT_RATE)
+    data = deliver(services, [wrapper.synthesize("A short line.")], "mp3", "a test", OUTPUT_RATE)
     decoded, rate = sf.read(io.BytesIO(data), dtype="int16")
     record = services.ledger.entries("delivery")[-1]
     assert rate == OUTPUT_RATE and record.body["format"] == "mp3" and record.body["utterances"]

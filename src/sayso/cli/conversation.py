@@ -41,7 +41,7 @@ def cmd_reply(args: argparse.Namespace, settings: Settings) -> int:
     question = read_audio(args.input, settings.max_input_seconds)
     ready = models.warm(assistant.voice)
     result = assistant.reply_to(question)
-    write_delivered(models.voice_services.ledger, args.output, result.reply.audio, "sayso reply")
+    write_delivered(models.voice_services, args.output, result.reply.audio, "sayso reply")
     print(f"you said:   {result.transcript}")
     print(f"reply:      {result.reply.text}")
     print(f"written to: {args.output}")
@@ -157,8 +157,8 @@ def _say_typed(
     print()
     if not speakers and pieces:
         name = f"reply-{int(time.time())}-{turn}.wav"
-        ledger = assistant.models.voice_services.ledger
-        path = write_delivered(ledger, settings.data_dir / "replies" / name, pieces, "sayso talk")
+        services = assistant.models.voice_services
+        path = write_delivered(services, settings.data_dir / "replies" / name, pieces, "sayso talk")
         print(f"  (spoken reply saved to {path})")
 
 

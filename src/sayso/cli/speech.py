@@ -41,5 +41,5 @@ def cmd_say(args: argparse.Namespace, settings: Settings) -> int:
     models = Models(settings)
     voice = find_voice(settings.voice, models.voice_services.store)  # lent voices too, refused if revoked
     audio = models.tts(voice).synthesize(text)
-    print(write_delivered(models.voice_services.ledger, args.output, [audio], "sayso say"))
+    print(write_delivered(models.voice_services, args.output, [audio], "sayso say"))
     return 0

@@ -180,9 +180,9 @@ class EngineSession:
         """The reply's audio as sent is on record (what a client saving the stream keeps)."""
         sent, self.sink.sent = self.sink.sent, []
         if sent:
-            ledger = self.workspace.models.voice_services.ledger
+            services = self.workspace.models.voice_services
             pieces, chunks = zip(*sent, strict=True)
-            record_delivery(ledger, pieces, b"".join(chunks), "pcm", "the realtime WebSocket", OUTPUT_RATE)
+            record_delivery(services, pieces, b"".join(chunks), "pcm", "the realtime WebSocket", OUTPUT_RATE)
 
     def _on_event(self, event: ev.Outbound) -> None:
         """The engine's events as protocol events, in order."""

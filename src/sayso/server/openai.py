@@ -82,9 +82,7 @@ def speech(request: SpeechRequest, user: User, workspace: Space) -> Response:
         raise BadRequest("The input holds no words; send some text to speak.")
     voice = workspace.voice(user, request.voice)
     audio = workspace.models.tts(voice).synthesize(text, request.speed)
-    data = deliver(
-        workspace.models.voice_services.ledger, [audio], request.response_format, "the HTTP API", OUTPUT_RATE
-    )
+    data = deliver(workspace.models.voice_services, [audio], request.response_format, "the HTTP API", OUTPUT_RATE)
     return Response(data, media_type=MEDIA_TYPES[request.response_format])
 
 

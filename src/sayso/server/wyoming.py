@@ -113,8 +113,8 @@ class SaysoWyomingHandler(AsyncEventHandler):
         name = request.voice.name if request.voice and request.voice.name else self.workspace.settings.voice
         voice = self.workspace.voice(self.user, name)
         audio = await asyncio.to_thread(self.workspace.models.tts(voice).synthesize, text) if text else None
-        ledger = self.workspace.models.voice_services.ledger
-        data = await asyncio.to_thread(deliver, ledger, [audio], "pcm", "Wyoming", OUTPUT_RATE) if audio else b""
+        services = self.workspace.models.voice_services
+        data = await asyncio.to_thread(deliver, services, [audio], "pcm", "Wyoming", OUTPUT_RATE) if audio else b""
         await self.write_event(AudioStart(rate=OUTPUT_RATE, width=2, channels=1).event())
         for start in range(0, len(data), CHUNK_BYTES):
             chunk = AudioChunk(rate=OUTPUT_RATE, width=2, channels=1, audio=data[start : start + CHUNK_BYTES])

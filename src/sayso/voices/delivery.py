@@ -6,7 +6,9 @@ resampled and encoded. ``deliver`` encodes the audio once, records a ``delivery`
 the clause records it holds and the sha256 of the 16-bit samples a decoder gets back from the
 delivered bytes, and returns those bytes. ``sayso provenance check`` decodes a file the same
 way, so a file Sayso wrote or served (WAV, FLAC, OGG, MP3, or a raw PCM stream saved as WAV) is
-found exactly, whatever its format.
+found exactly, whatever its format. A whole WAV, FLAC or MP3 file also gets C2PA Content
+Credentials (``sayso.voices.credentials``) naming the voices and that ledger entry; they change
+the file's bytes, not its samples.
 """
 
 from __future__ import annotations
@@ -23,8 +25,10 @@ import soundfile as sf
 
 from sayso.audio.frames import Audio
 from sayso.errors import NotAudio
-from sayso.voices.ledger import Entry, Ledger
+from sayso.voices.credentials import MIME_TYPES
+from sayso.voices.ledger import Entry
 from sayso.voices.provenance import append_indexed, audio_sha256, find_records, pcm_sha256
+from sayso.voices.speaker import VoiceServices
 
 FORMATS: dict[str, tuple[str, str | None]] = {
     "wav": ("WAV", "PCM_16"),
@@ -59,7 +63,7 @@ def decoded_sha256(data: bytes, fmt: str | None = None) -> str | None:
     return pcm_sha256(pcm[:, 0])
 
 
-def deliver(ledger: Ledger, pieces: Sequence[Audio], fmt: str, door: str, rate: int | None = None) -> bytes:
+def deliver(services: VoiceServices, pieces: Sequence[Audio], fmt: str, door: str, rate: int | None = None) -> bytes:
     """The bytes a door hands out for ``pieces`` (clause audio, in order) as one ``fmt`` file or stream.
 
     Resampled to ``rate`` if given; recorded as a ``delivery`` ledger entry before it is returned.
@@ -72,21 +76,30 @@ def deliver(ledger: Ledger, pieces: Sequence[Audio], fmt: str, door: str, rate: 
     if rate is not None and joined.rate != rate:
         joined = joined.resampled(rate)
     data = encode(joined, fmt)
-    record_delivery(ledger, pieces, data, fmt, door, joined.rate)
-    return data
+    entry = record_delivery(services, pieces, data, fmt, door, joined.rate)
+    if fmt not in MIME_TYPES:
+        return data
+    claim = {"delivery_id": entry.body["delivery_id"], "voices": [v["voice_id"] for v in entry.body["voices"]],
+             "consent_records": [v["consent_record"] for v in entry.body["voices"]], "ledger_entry": entry.seq,
+             "ledger_entry_hash": entry.hash, "installation_key": services.ledger.public_key}  # fmt: skip
+    return services.credentials.sign(data, fmt, claim)
 
 
-def record_delivery(ledger: Ledger, pieces: Sequence[Audio], data: bytes, fmt: str, door: str, rate: int) -> Entry:
+def record_delivery(
+    services: VoiceServices, pieces: Sequence[Audio], data: bytes, fmt: str, door: str, rate: int
+) -> Entry:
     """Sign and store the record of delivered ``data`` (``pieces`` encoded, at ``rate``): its clause
     records and the hash of its decoded samples. A stream's door calls this with the bytes it sent."""
     digest = decoded_sha256(data, fmt)
-    clauses: list[int] = []
+    ledger = services.ledger
+    clauses: dict[int, Entry] = {}
     unrecorded = 0
     for piece in pieces:
-        found = [e.seq for e in find_records(ledger, audio_sha256(piece)) if e.kind == "utterance"]
+        found = [e for e in find_records(ledger, audio_sha256(piece)) if e.kind == "utterance"]
         unrecorded += not found
-        if found and found[-1] not in clauses:
-            clauses.append(found[-1])
+        if found:
+            clauses.setdefault(found[-1].seq, found[-1])
+    voices = {e.body["voice_id"]: e.body.get("consent_record") for e in clauses.values()}
     body = {
         "delivery_id": uuid.uuid4().hex,
         "door": door,
@@ -94,13 +107,14 @@ def record_delivery(ledger: Ledger, pieces: Sequence[Audio], data: bytes, fmt: s
         "rate": rate,
         "seconds": round(sum(p.duration for p in pieces), 3),
         "audio_sha256": digest,
-        "utterances": clauses,
+        "utterances": list(clauses),
+        "voices": [{"voice_id": voice, "consent_record": record} for voice, record in voices.items()],
         "unrecorded_pieces": unrecorded,
     }
     return append_indexed(ledger, "delivery", body, [digest] if digest else [])
 
 
-def write_delivered(ledger: Ledger, path: Path, pieces: Sequence[Audio], door: str) -> Path:
+def write_delivered(services: VoiceServices, path: Path, pieces: Sequence[Audio], door: str) -> Path:
     """Write ``pieces`` to ``path`` in the format its name ends in, recorded as delivered by ``door``.
 
     Written to a temporary file beside it and renamed, so a reader never sees half a file.
@@ -109,7 +123,7 @@ def write_delivered(ledger: Ledger, path: Path, pieces: Sequence[Audio], door: s
     fmt = FILE_SUFFIXES.get(path.suffix.lower())
     if fmt is None:
         raise NotAudio(f"Sayso cannot write {path.name}: end the name in {', '.join(FILE_SUFFIXES)}.")
-    data = deliver(ledger, pieces, fmt, door)
+    data = deliver(services, pieces, fmt, door)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     try:

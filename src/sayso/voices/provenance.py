@@ -15,7 +15,7 @@ import hashlib
 import io
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ import soundfile as sf
 from sayso.audio.frames import Audio
 from sayso.audio.io import read_audio
 from sayso.voices.catalog import Voice
+from sayso.voices.credentials import describe, read_manifest
 from sayso.voices.keys import verify_signature
 from sayso.voices.ledger import Entry, Ledger, entry_hash
 from sayso.voices.watermark import Watermarker
@@ -79,7 +80,7 @@ def record_utterance(ledger: Ledger, voice: Voice, text: str, pieces: Sequence[A
 
 def append_indexed(ledger: Ledger, kind: str, body: Mapping[str, Any], hashes: Sequence[str]) -> Entry:
     """Append an entry and index it under each audio hash it names, in one transaction."""
-    with ledger.db.transaction() as conn:
+    with ledger.transaction() as conn:
         entry = ledger.append_in(conn, kind, body)
         conn.executemany(
             "INSERT INTO provenance_audio (audio_sha256, seq) VALUES (?, ?)", [(h, entry.seq) for h in hashes]
@@ -99,8 +100,22 @@ def find_records(ledger: Ledger, digest: str) -> list[Entry]:
     ]
 
 
-def check_file(path: Path, ledger: Ledger, watermarker: Watermarker) -> Finding:
-    """Whether the audio file is Sayso speech, in which voice, and whether consent was valid then."""
+def check_file(path: Path, ledger: Ledger, watermarker: Watermarker, anchors: str | None = None) -> Finding:
+    """Whether the audio file is Sayso speech, in which voice, and whether consent was valid then
+    (from its watermark, its record in ``ledger`` and its C2PA Content Credentials, trusting the
+    root certificates in PEM ``anchors``)."""
+    finding = _check_audio(path, ledger, watermarker)
+    manifest = read_manifest(path, anchors)
+    if manifest is None:
+        return finding
+    said = describe(manifest)
+    claimed = (manifest.sayso or {}).get("ledger_entry_hash")
+    if finding.record is not None and claimed and claimed != finding.record.hash:
+        said += " They name a different ledger entry than the one that matches the audio."
+    return replace(finding, sayso=finding.sayso or manifest.sayso is not None, message=f"{finding.message} {said}")
+
+
+def _check_audio(path: Path, ledger: Ledger, watermarker: Watermarker) -> Finding:
     audio = read_audio(path)
     detection = watermarker.detect(audio)
     record = _exact_record(path, ledger)
