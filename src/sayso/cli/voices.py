@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import Any
 
 from sayso.audio.io import read_audio
 from sayso.cli.common import Commands
@@ -20,6 +21,7 @@ from sayso.voices.catalog import Voice, all_voices
 from sayso.voices.consent import Checks, Scope, Session
 from sayso.voices.keys import key_path
 from sayso.voices.provenance import check_file
+from sayso.voices.revocations import revocation_list
 from sayso.voices.speaker import VoiceServices
 
 
@@ -60,6 +62,10 @@ def register(commands: Commands) -> None:
     )
     export = commands.command("export", cmd_ledger_export, "Write the ledger as JSON anyone can verify.", "ledger")
     export.add_argument("-o", "--output", type=Path, help="file to write (default: standard output)")
+    revocations = commands.command(
+        "revocations", cmd_ledger_revocations, "Write the signed list of withdrawn and blocked voices.", "ledger"
+    )
+    revocations.add_argument("-o", "--output", type=Path, help="file to write (default: standard output)")
     commands.group("provenance", "Say whether audio is Sayso speech, in which voice, under which consent.")
     check = commands.command(
         "check", cmd_provenance_check, "Check an audio file for the watermark and its record.", "provenance"
@@ -153,12 +159,21 @@ def cmd_ledger_verify(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_ledger_export(args: argparse.Namespace, settings: Settings) -> int:
-    text = json.dumps(VoiceServices.of(settings).ledger.export(), indent=2, ensure_ascii=False)
-    if args.output is None:
+    return _write_json(VoiceServices.of(settings).ledger.export(), args.output)
+
+
+def cmd_ledger_revocations(args: argparse.Namespace, settings: Settings) -> int:
+    return _write_json(revocation_list(VoiceServices.of(settings).ledger), args.output)
+
+
+def _write_json(data: dict[str, Any], output: Path | None) -> int:
+    """``data`` as indented JSON to ``output`` (its path is printed) or to standard output."""
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    if output is None:
         print(text)
     else:
-        args.output.write_text(text + "\n", encoding="utf-8")
-        print(args.output)
+        output.write_text(text + "\n", encoding="utf-8")
+        print(output)
     return 0
 
 

@@ -162,6 +162,10 @@ class Ledger:
         )
         return Entry(seq, at, kind, body, prev, digest, signature)
 
+    def sign(self, message: bytes) -> str:
+        """``message`` signed with the installation key (hex), for documents that cite the ledger."""
+        return self._key.sign(message).hex()
+
     def entries(self, kind: str | None = None) -> list[Entry]:
         """Entries in order (of one ``kind`` if given)."""
         sql = "SELECT * FROM ledger_entries" + (" WHERE kind = ?" if kind else "") + " ORDER BY seq"
