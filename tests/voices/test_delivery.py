@@ -166,3 +166,18 @@ def test_a_reply_streamed_over_the_websocket_checks_once_saved(services: VoiceSe
     message = check_file(saved, services.ledger, services.watermarker).message
     assert "in the voice 'joe'" in message and "by the realtime WebSocket" in message, message
     assert "3 clause record(s)" in message
+
+
+def test_a_reply_on_the_simple_engine_checks_once_saved(services: VoiceServices, tmp_path: Path) -> None:
+    with live_server(consented_models(services), engine="simple") as live, open_socket(live, None) as ws:
+        next_event(ws, "session.ready")
+        ws.send(json.dumps({"type": "text", "text": "Tell me about Paris."}))
+        audio: list[bytes] = []
+        # the first reply loads the Mind's models, which on a busy machine outlasts next_event's wait
+        while not isinstance(message := ws.recv(timeout=180), str) or json.loads(message)["type"] != "reply.done":
+            if isinstance(message, bytes):
+                audio.append(message)
+    saved = tmp_path / "simple.wav"
+    sf.write(saved, np.frombuffer(b"".join(audio), dtype="<i2"), OUTPUT_RATE, subtype="PCM_16")
+    message = check_file(saved, services.ledger, services.watermarker).message
+    assert "in the voice 'joe'" in message and "by the realtime WebSocket" in message, message

@@ -26,7 +26,7 @@ from sayso.server.backends import OUTPUT_RATE, pcm16
 from sayso.server.responses import status_of
 from sayso.server.session import Outbox
 from sayso.server.workspace import Workspace
-from sayso.voices.delivery import record_delivery
+from sayso.voices.delivery import record_stream
 
 Payload = dict[str, Any] | bytes
 
@@ -179,10 +179,7 @@ class EngineSession:
     def _record_delivery(self) -> None:
         """The reply's audio as sent is on record (what a client saving the stream keeps)."""
         sent, self.sink.sent = self.sink.sent, []
-        if sent:
-            services = self.workspace.models.voice_services
-            pieces, chunks = zip(*sent, strict=True)
-            record_delivery(services, pieces, b"".join(chunks), "pcm", "the realtime WebSocket", OUTPUT_RATE)
+        record_stream(self.workspace.models.voice_services, sent, "the realtime WebSocket", OUTPUT_RATE)
 
     def _on_event(self, event: ev.Outbound) -> None:
         """The engine's events as protocol events, in order."""

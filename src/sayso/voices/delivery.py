@@ -114,6 +114,12 @@ def record_delivery(
     return append_indexed(ledger, "delivery", body, [digest] if digest else [])
 
 
+def record_stream(services: VoiceServices, sent: Sequence[tuple[Audio, bytes]], door: str, rate: int) -> None:
+    """Record a streamed reply: each piece with the raw 16-bit PCM sent for it (at ``rate``), in order."""
+    if sent:
+        record_delivery(services, [audio for audio, _ in sent], b"".join(pcm for _, pcm in sent), "pcm", door, rate)
+
+
 def write_delivered(services: VoiceServices, path: Path, pieces: Sequence[Audio], door: str) -> Path:
     """Write ``pieces`` to ``path`` in the format its name ends in, recorded as delivered by ``door``.
 
