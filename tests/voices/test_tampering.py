@@ -11,6 +11,7 @@ from sayso.errors import VoiceRevoked
 from sayso.testing import FakeTTS
 from sayso.voices.keys import KEY_FILE
 from sayso.voices.speaker import ConsentedTTS, VoiceServices
+from tests.test_cli import run
 from tests.voices.tampering import ANNA, ATTACKS, Attack, outcome, prepare
 
 
@@ -31,7 +32,9 @@ def test_an_untouched_installation_passes(tmp_path: Path) -> None:
     assert services.verify() == 7
 
 
-def test_a_voice_set_back_to_active_in_its_table_never_speaks(tmp_path: Path) -> None:
+def test_a_voice_set_back_to_active_in_its_table_never_speaks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     home = tmp_path / "home"
     prepare(home).db.close()
     next(a for a in ATTACKS if a.name.startswith("UPDATE voices")).run(home)
@@ -42,6 +45,9 @@ def test_a_voice_set_back_to_active_in_its_table_never_speaks(tmp_path: Path) ->
     with pytest.raises(VoiceRevoked, match="is revoked on the signed ledger"):
         ConsentedTTS(tts, voice, services).synthesize("Hello.")
     assert tts.spoken == []  # ...and not a word was spoken in it
+    monkeypatch.setenv("SAYSO_HOME", str(home))
+    listing = run(capsys, "voices")[1]
+    assert f"{ANNA} revoked (revoked at ledger entry 6; its stored status was edited)" in " ".join(listing.split())
 
 
 def test_the_key_and_checkpoint_live_apart_from_the_data(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from sayso.voices.keys import key_path
 from sayso.voices.provenance import check_file
 from sayso.voices.revocations import revocation_list
 from sayso.voices.speaker import VoiceServices
+from sayso.voices.standing import ledger_status
 
 
 def register(commands: Commands) -> None:
@@ -74,7 +76,11 @@ def register(commands: Commands) -> None:
 
 
 def cmd_voices(args: argparse.Namespace, settings: Settings) -> int:
-    for voice in all_voices(VoiceServices.of(settings).store):
+    services = VoiceServices.of(settings)
+    for voice in all_voices(services.store):
+        status, reason = ledger_status(services.ledger, voice)
+        if voice.status == "active" and status != "active":  # the table was edited: the ledger decides
+            voice = replace(voice, status=status, reason=f"{reason}; its stored status was edited")
         print(_describe(voice, voice.id == settings.voice))
     return 0
 
