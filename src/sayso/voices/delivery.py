@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import io
 import os
-import tempfile
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
@@ -131,12 +130,12 @@ def write_delivered(services: VoiceServices, path: Path, pieces: Sequence[Audio]
         raise NotAudio(f"Sayso cannot write {path.name}: end the name in {', '.join(FILE_SUFFIXES)}.")
     data = deliver(services, pieces, fmt, door)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.part")  # the user's umask applies, as before
     try:
-        with os.fdopen(fd, "wb") as handle:
+        with temporary.open("xb") as handle:
             handle.write(data)
         os.replace(temporary, path)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise
     return path
