@@ -9,7 +9,6 @@ its own generations (``sayso.mind.llm.llama``).
 from __future__ import annotations
 
 import copy
-import io
 import tempfile
 import threading
 from collections.abc import Iterator, Sequence
@@ -17,7 +16,6 @@ from functools import cached_property
 from pathlib import Path
 
 import numpy as np
-import soundfile as sf
 from fastapi import Request, UploadFile
 
 from sayso.audio.frames import Audio
@@ -152,13 +150,3 @@ def pcm16(audio: Audio, rate: int = OUTPUT_RATE) -> bytes:
 def from_pcm16(data: bytes) -> np.ndarray:
     """Float samples from raw 16-bit little-endian PCM (the caller checks the length is even)."""
     return np.frombuffer(data, dtype="<i2").astype(np.float32) / 32768.0
-
-
-def encode_audio(audio: Audio, fmt: str) -> bytes:
-    """Audio as a file in ``fmt`` (one of SPEECH_FORMATS) at OUTPUT_RATE."""
-    if fmt == "pcm":
-        return pcm16(audio)
-    buffer = io.BytesIO()
-    kind, subtype = SPEECH_FORMATS[fmt]
-    sf.write(buffer, audio.resampled(OUTPUT_RATE).samples, OUTPUT_RATE, format=kind, subtype=subtype)
-    return buffer.getvalue()
