@@ -32,14 +32,8 @@ from sayso.voices.speaker import VoiceServices
 OUTPUT_RATE = 24_000
 """Every audio the server sends is resampled to this rate (the OpenAI speech API's PCM rate)."""
 
-# OpenAI's response_format names -> libsndfile format and subtype ("pcm" is raw, handled apart).
-SPEECH_FORMATS: dict[str, tuple[str, str | None]] = {
-    "wav": ("WAV", "PCM_16"),
-    "flac": ("FLAC", None),
-    "mp3": ("MP3", None),
-    "opus": ("OGG", "OPUS"),
-    "pcm": ("RAW", "PCM_16"),
-}
+# OpenAI's response_format names Sayso offers (sayso.voices.delivery.FORMATS says how each is encoded).
+SPEECH_FORMATS = ("wav", "flac", "mp3", "opus", "pcm")
 MEDIA_TYPES = {"wav": "audio/wav", "flac": "audio/flac", "mp3": "audio/mpeg", "opus": "audio/ogg", "pcm": "audio/pcm"}
 
 
