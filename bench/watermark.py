@@ -213,7 +213,7 @@ def record_times(marked: list[Audio]) -> list[float]:
         times = []
         for index, audio in enumerate(marked):
             started = time.perf_counter()
-            record_utterance(ledger, PRESETS[0], f"utterance {index}", audio)
+            record_utterance(ledger, PRESETS[0], f"utterance {index}", [audio])
             times.append(time.perf_counter() - started)
         ledger.db.close()
     return times

@@ -21,6 +21,7 @@ from sayso.config import Settings
 from sayso.errors import ServiceUnavailable
 from sayso.mind.llm.base import Message
 from sayso.testing import FakeLLM, FakeSTT, FakeTTS, FakeVAD, fake_models, silence, tone
+from sayso.voices.speaker import VoiceServices
 from tests.speechdata import recordings
 
 
@@ -271,9 +272,10 @@ def test_ctrl_c_ends_a_chat_with_a_goodbye_not_an_error(
     assert code == 0 and conversation.GOODBYE in out and err == ""
 
 
-def test_saved_replies_do_not_pile_up(tmp_path: Path) -> None:
+def test_saved_replies_do_not_pile_up(tmp_path: Path, isolated_home: Path) -> None:
+    services = VoiceServices(isolated_home)
     for index in range(conversation.KEEP_REPLIES + 5):
-        conversation._say_typed("sayso", tmp_path, [(f"Reply {index}.", tone(0.05))])
+        conversation._say_typed("sayso", (services, tmp_path), [(f"Reply {index}.", tone(0.05))])
     kept = sorted(tmp_path.glob("reply-*.wav"))
     assert len(kept) == conversation.KEEP_REPLIES
 

@@ -33,6 +33,10 @@ class Settings:
     home: str = field(
         default="", metadata={"help": "Data directory for all Sayso stores (empty: the user's data directory)."}
     )
+    trust_dir: str = field(
+        default="",
+        metadata={"help": "Folder for the signing key and ledger checkpoints, apart from the data (empty: beside it)."},
+    )
     stt_model: str = field(
         default="tiny.en", metadata={"help": "Speech-to-text model: tiny.en (fast) or base (accurate)."}
     )
@@ -110,9 +114,19 @@ class Settings:
         return path
 
     @property
+    def trust_path(self) -> Path:
+        """The trust folder: the installation key and the ledger's checkpoint, apart from the data."""
+        return Path(self.trust_dir).expanduser() if self.trust_dir else default_trust_dir(self.data_dir)
+
+    @property
     def cpu_threads(self) -> int:
         """Threads to give each model."""
         return self.threads if self.threads > 0 else (os.cpu_count() or 1)
+
+
+def default_trust_dir(data_dir: Path) -> Path:
+    """The trust folder when none is configured: beside the data folder, not inside it."""
+    return data_dir.parent / f"{data_dir.name}-trust"
 
 
 def config_path(env: Mapping[str, str] | None = None) -> Path:

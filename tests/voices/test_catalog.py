@@ -23,7 +23,7 @@ from sayso.voices.speaker import ConsentedTTS, VoiceServices
 
 def lent_voice(services: VoiceServices, voice_id: str = "anna-1a2b", engine: str = "fake") -> Voice:
     """A lent voice stored as finish_lending stores one (its checks are tested in test_consent)."""
-    with services.db.transaction() as conn:
+    with services.ledger.transaction() as conn:
         entry = services.ledger.append_in(conn, "lend", {"voice_id": voice_id, "accepted": True})
         voice = Voice(voice_id, "Anna (lent)", engine, {}, Provenance("Anna's recordings", "lent"),
                       Consent("Anna agreed", "Anna", "for replies", "", entry.seq))  # fmt: skip

@@ -112,4 +112,4 @@ def test_a_refused_lending_is_one_clear_sentence(capsys: pytest.CaptureFixture[s
 def test_admin_revocation_needs_the_installation_key(capsys: pytest.CaptureFixture[str], isolated_home: Path) -> None:
     code, _, err = run(capsys, "voices", "revoke", "anna-1a2b", "--admin", "--yes")
     assert_clear_error(code, err, "installation's key")
-    assert not (isolated_home / "installation_key.pem").exists()  # refusing must not mint one
+    assert not (isolated_home.parent / "home-trust" / "installation_key.pem").exists()  # refusing must not mint one

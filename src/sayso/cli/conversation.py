@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sayso.audio import devices
 from sayso.audio.frames import Audio
-from sayso.audio.io import read_audio, write_audio
+from sayso.audio.io import read_audio
 from sayso.cli.common import Commands, output_file
 from sayso.config import Settings
 from sayso.errors import BackendError, DeviceError, InputError
@@ -22,6 +22,8 @@ from sayso.realtime.engine import Engine
 from sayso.realtime.models import Models
 from sayso.realtime.turn import Assistant, TurnTimings
 from sayso.voices.catalog import find_voice
+from sayso.voices.delivery import write_delivered
+from sayso.voices.speaker import VoiceServices
 
 QUIT_WORDS = {"quit", "exit", "bye", "goodbye"}
 GOODBYE = "Goodbye! Talk to you soon."
@@ -43,7 +45,7 @@ def cmd_reply(args: argparse.Namespace, settings: Settings) -> int:
     question = read_audio(args.input, settings.max_input_seconds)
     ready = models.warm(assistant.voice)
     result = assistant.reply_to(question)
-    write_audio(args.output, Audio.concat(result.reply.audio, models.tts(assistant.voice).rate))
+    write_delivered(models.voice_services, args.output, result.reply.audio, "sayso reply")
     print(f"you said:   {result.transcript}")
     print(f"reply:      {result.reply.text}")
     print(f"written to: {args.output}")
@@ -136,7 +138,7 @@ def _typed_talk(assistant: Assistant, settings: Settings, speakers: bool) -> int
         return [(text, assistant.models.tts(assistant.voice).synthesize(text))]
 
     def say(lines: Iterable[tuple[str, Audio]], prompt_after: bool = False) -> None:
-        _say_typed(name, replies_dir if not speakers else None, lines)
+        _say_typed(name, None if speakers else (assistant.models.voice_services, replies_dir), lines)
         if prompt_after:
             print("you> ", end="", flush=True)
 
@@ -209,19 +211,21 @@ class _Announcer:
         self._thread.join()
 
 
-def _say_typed(name: str, replies_dir: Path | None, spoken: Iterable[tuple[str, Audio]]) -> None:
-    """Print each clause as it comes and play it, or (``replies_dir``) save the whole reply to a file."""
+def _say_typed(name: str, replies: tuple[VoiceServices, Path] | None, spoken: Iterable[tuple[str, Audio]]) -> None:
+    """Print each clause as it comes and play it, or save the whole reply to a file in ``replies``'s
+    folder, recorded as delivered (the last ``KEEP_REPLIES`` kept)."""
     print(f"{name}> ", end="", flush=True)
     pieces: list[Audio] = []
     for clause, audio in spoken:
         print(clause, end=" ", flush=True)
-        if replies_dir is None:
+        if replies is None:
             devices.play(audio)
         pieces.append(audio)
     print()
-    if replies_dir is not None and pieces:
-        path = write_audio(replies_dir / f"reply-{time.time_ns()}.wav", Audio.concat(pieces, pieces[0].rate))
-        _keep_newest(replies_dir, KEEP_REPLIES)
+    if replies is not None and pieces:
+        services, folder = replies
+        path = write_delivered(services, folder / f"reply-{time.time_ns()}.wav", pieces, "sayso talk")
+        _keep_newest(folder, KEEP_REPLIES)
         print(f"  (spoken reply saved to {path})")
 
 

@@ -69,7 +69,7 @@ def cmd_protect(args: argparse.Namespace, settings: Settings) -> int:
         f"Protected {person.name} (id {person.id}) from {person.files} recording(s), {person.speech_seconds:.1f} s "
         "of speech; only voice embeddings (the voice and disguised variants of it) are kept, not the audio."
     )
-    blocked = screen_voices(VoiceServices(settings.data_dir, guard), guard)
+    blocked = screen_voices(VoiceServices.of(settings, guard), guard)
     for item in blocked:
         top = item.verdict.matches[0]
         print(f"Blocked the voice {item.voice.id!r}: it sounds like {top.name} ({top.level}, score {top.score:.2f}).")

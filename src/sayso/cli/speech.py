@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sayso.audio.io import read_audio, write_audio
+from sayso.audio.io import read_audio
 from sayso.cli.common import Commands, output_file
 from sayso.config import Settings
 from sayso.errors import EmptyAudio
 from sayso.realtime.models import Models
 from sayso.realtime.turn import Assistant
 from sayso.voices.catalog import find_voice
+from sayso.voices.delivery import write_delivered
 
 
 def register(commands: Commands) -> None:
@@ -40,5 +41,5 @@ def cmd_say(args: argparse.Namespace, settings: Settings) -> int:
     models = Models(settings)
     voice = find_voice(settings.voice, models.voice_services.store)  # lent voices too, refused if revoked
     audio = models.tts(voice).synthesize(text)
-    print(write_audio(args.output, audio))
+    print(write_delivered(models.voice_services, args.output, [audio], "sayso say"))
     return 0

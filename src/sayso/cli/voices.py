@@ -8,18 +8,23 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from sayso.audio.io import read_audio
 from sayso.cli.common import Commands
 from sayso.config import Settings
 from sayso.errors import InputError
 from sayso.realtime.models import Models
+from sayso.voices import checkpoint as checkpoints
 from sayso.voices.catalog import Voice, all_voices
 from sayso.voices.consent import Checks, Scope, Session
 from sayso.voices.keys import key_path
 from sayso.voices.provenance import check_file
+from sayso.voices.revocations import revocation_list
 from sayso.voices.speaker import VoiceServices
+from sayso.voices.standing import ledger_status
 
 
 def register(commands: Commands) -> None:
@@ -51,9 +56,18 @@ def register(commands: Commands) -> None:
     revoke.add_argument("--reason", default="", help="admin: why, for the ledger")
     revoke.add_argument("--yes", action="store_true", help="admin: do not ask for confirmation")
     commands.group("ledger", "Check or export the signed consent and provenance ledger.")
-    commands.command("verify", cmd_ledger_verify, "Check every ledger entry's chain and signature.", "ledger")
+    verify = commands.command(
+        "verify", cmd_ledger_verify, "Check the ledger's chain, signatures, checkpoint and voice statuses.", "ledger"
+    )
+    verify.add_argument(
+        "--checkpoint", type=Path, help="also hold the ledger to this older checkpoint or ledger export you kept"
+    )
     export = commands.command("export", cmd_ledger_export, "Write the ledger as JSON anyone can verify.", "ledger")
     export.add_argument("-o", "--output", type=Path, help="file to write (default: standard output)")
+    revocations = commands.command(
+        "revocations", cmd_ledger_revocations, "Write the signed list of withdrawn and blocked voices.", "ledger"
+    )
+    revocations.add_argument("-o", "--output", type=Path, help="file to write (default: standard output)")
     commands.group("provenance", "Say whether audio is Sayso speech, in which voice, under which consent.")
     check = commands.command(
         "check", cmd_provenance_check, "Check an audio file for the watermark and its record.", "provenance"
@@ -62,7 +76,11 @@ def register(commands: Commands) -> None:
 
 
 def cmd_voices(args: argparse.Namespace, settings: Settings) -> int:
-    for voice in all_voices(VoiceServices(settings.data_dir).store):
+    services = VoiceServices.of(settings)
+    for voice in all_voices(services.store):
+        status, reason = ledger_status(services.ledger, voice)
+        if voice.status == "active" and status != "active":  # the table was edited: the ledger decides
+            voice = replace(voice, status=status, reason=f"{reason}; its stored status was edited")
         print(_describe(voice, voice.id == settings.voice))
     return 0
 
@@ -107,7 +125,7 @@ def cmd_lend(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_revoke(args: argparse.Namespace, settings: Settings) -> int:
     # checked before anything opens the ledger, which would create a key
-    if args.admin and not key_path(settings.data_dir).exists():
+    if args.admin and not key_path(settings.trust_path).exists():
         raise InputError("Only the holder of this installation's key may revoke as admin; none was found.")
     models = Models(settings)
     consents = models.voice_services.consents
@@ -130,25 +148,44 @@ def cmd_revoke(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_ledger_verify(args: argparse.Namespace, settings: Settings) -> int:
-    ledger = VoiceServices(settings.data_dir).ledger
-    count = ledger.verify()
+    services = VoiceServices.of(settings)
+    against = checkpoints.read(args.checkpoint) if args.checkpoint else None
+    if args.checkpoint and against is None:
+        raise InputError(f"There is no file at {args.checkpoint}; give a checkpoint or a ledger export you kept.")
+    count = services.verify(against)
+    ledger = services.ledger
+    held = ledger.checkpoint()
     print(f"The ledger is intact: {count} entries, chained and signed by key {ledger.public_key}.")
+    if held is not None:
+        print(f"It extends its checkpoint in {ledger.checkpoint_path} ({held.seq} entries at {held.at}).")
+    if against is not None:
+        print(f"It extends the checkpoint you gave ({against.seq} entries at {against.at}).")
+    print("Every voice's stored status agrees with the ledger.")
     return 0
 
 
 def cmd_ledger_export(args: argparse.Namespace, settings: Settings) -> int:
-    text = json.dumps(VoiceServices(settings.data_dir).ledger.export(), indent=2, ensure_ascii=False)
-    if args.output is None:
+    return _write_json(VoiceServices.of(settings).ledger.export(), args.output)
+
+
+def cmd_ledger_revocations(args: argparse.Namespace, settings: Settings) -> int:
+    return _write_json(revocation_list(VoiceServices.of(settings).ledger), args.output)
+
+
+def _write_json(data: dict[str, Any], output: Path | None) -> int:
+    """``data`` as indented JSON to ``output`` (its path is printed) or to standard output."""
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    if output is None:
         print(text)
     else:
-        args.output.write_text(text + "\n", encoding="utf-8")
-        print(args.output)
+        output.write_text(text + "\n", encoding="utf-8")
+        print(output)
     return 0
 
 
 def cmd_provenance_check(args: argparse.Namespace, settings: Settings) -> int:
-    services = VoiceServices(settings.data_dir)
-    print(check_file(args.file, services.ledger, services.watermarker).message)
+    services = VoiceServices.of(settings)
+    print(check_file(args.file, services.ledger, services.watermarker, services.credentials.root_pem).message)
     return 0
 
 

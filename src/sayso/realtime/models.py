@@ -54,7 +54,7 @@ class Models:
         """The trust layer: catalog store, ledger, consents, watermark and the likeness guard."""
         from sayso.voices.likeness import load_guard
 
-        return self._timed("voices", lambda: VoiceServices(self.settings.data_dir, guard=load_guard(self.settings)))
+        return self._timed("voices", lambda: VoiceServices.of(self.settings, load_guard(self.settings)))
 
     def tts(self, voice: Voice) -> TTS:
         """The backend speaking ``voice`` (loaded once per voice), behind the consent wrapper.

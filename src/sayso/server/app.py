@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sayso.errors import AccessDenied, SaysoError
-from sayso.server import api, lending, likeness, openai, realtime
+from sayso.server import api, lending, likeness, openai, realtime, revocations
 from sayso.server.responses import error_body, error_response
 from sayso.server.workspace import Workspace
 
@@ -24,7 +24,7 @@ def create_app(workspace: Workspace) -> FastAPI:
     """The server's application, acting on ``workspace``."""
     app = FastAPI(title="Sayso", version="0.1.0", docs_url=None, redoc_url=None)
     app.state.workspace = workspace
-    for router in (api.router, lending.router, likeness.router, openai.router, realtime.router):
+    for router in (api.router, lending.router, likeness.router, openai.router, realtime.router, revocations.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

@@ -9,7 +9,6 @@ its own generations (``sayso.mind.llm.llama``).
 from __future__ import annotations
 
 import copy
-import io
 import tempfile
 import threading
 from collections.abc import Iterator, Sequence
@@ -17,7 +16,6 @@ from functools import cached_property
 from pathlib import Path
 
 import numpy as np
-import soundfile as sf
 from fastapi import Request, UploadFile
 
 from sayso.audio.frames import Audio
@@ -34,14 +32,8 @@ from sayso.voices.speaker import VoiceServices
 OUTPUT_RATE = 24_000
 """Every audio the server sends is resampled to this rate (the OpenAI speech API's PCM rate)."""
 
-# OpenAI's response_format names -> libsndfile format and subtype ("pcm" is raw, handled apart).
-SPEECH_FORMATS: dict[str, tuple[str, str | None]] = {
-    "wav": ("WAV", "PCM_16"),
-    "flac": ("FLAC", None),
-    "mp3": ("MP3", None),
-    "opus": ("OGG", "OPUS"),
-    "pcm": ("RAW", "PCM_16"),
-}
+# OpenAI's response_format names Sayso offers (sayso.voices.delivery.FORMATS says how each is encoded).
+SPEECH_FORMATS = ("wav", "flac", "mp3", "opus", "pcm")
 MEDIA_TYPES = {"wav": "audio/wav", "flac": "audio/flac", "mp3": "audio/mpeg", "opus": "audio/ogg", "pcm": "audio/pcm"}
 
 
@@ -152,13 +144,3 @@ def pcm16(audio: Audio, rate: int = OUTPUT_RATE) -> bytes:
 def from_pcm16(data: bytes) -> np.ndarray:
     """Float samples from raw 16-bit little-endian PCM (the caller checks the length is even)."""
     return np.frombuffer(data, dtype="<i2").astype(np.float32) / 32768.0
-
-
-def encode_audio(audio: Audio, fmt: str) -> bytes:
-    """Audio as a file in ``fmt`` (one of SPEECH_FORMATS) at OUTPUT_RATE."""
-    if fmt == "pcm":
-        return pcm16(audio)
-    buffer = io.BytesIO()
-    kind, subtype = SPEECH_FORMATS[fmt]
-    sf.write(buffer, audio.resampled(OUTPUT_RATE).samples, OUTPUT_RATE, format=kind, subtype=subtype)
-    return buffer.getvalue()

@@ -28,6 +28,7 @@ from sayso.server.backends import OUTPUT_RATE, pcm16
 from sayso.server.responses import status_of
 from sayso.server.session import MAX_UTTERANCE_SECONDS, Outbox
 from sayso.server.workspace import Workspace
+from sayso.voices.delivery import record_stream
 
 Payload = dict[str, Any] | bytes
 
@@ -44,6 +45,7 @@ class SocketSink:
         self._written = 0  # samples written to the open segment (at the rate of the audio written)
         self._sent = 0  # the same, as sent to the client (at OUTPUT_RATE)
         self._reported = 0  # samples of the open segment the client played (at OUTPUT_RATE)
+        self.sent: list[tuple[Audio, bytes]] = []  # this reply's pieces and the bytes sent for them
 
     def write(self, audio: Audio) -> None:
         if not self.open:
@@ -52,6 +54,7 @@ class SocketSink:
         pcm = pcm16(audio)
         self._written += len(audio.samples)
         self._sent += len(pcm) // 2
+        self.sent.append((audio, pcm))
         self._send(pcm)
 
     def clear(self) -> None:
@@ -210,6 +213,11 @@ class EngineSession:
     def _error(self, code: str, message: str) -> None:
         self._out.put_nowait({"type": "error", "code": code, "message": message})
 
+    def _record_delivery(self) -> None:
+        """The reply's audio as sent is on record (what a client saving the stream keeps)."""
+        sent, self.sink.sent = self.sink.sent, []
+        record_stream(self.workspace.models.voice_services, sent, "the realtime WebSocket", OUTPUT_RATE)
+
     def _on_event(self, event: ev.Outbound) -> None:
         """The engine's events as protocol events, in order."""
         out: dict[str, Any]
@@ -232,8 +240,10 @@ class EngineSession:
             case ev.ReplyResumed():
                 out = {"type": "reply.resumed", "turn": self._turn}
             case ev.Interrupted(heard=heard):
+                self._record_delivery()
                 out = {"type": "reply.interrupted", "turn": self._turn, "heard": heard}
             case ev.ReplyFinished(text=text):
+                self._record_delivery()
                 out = {"type": "reply.done", "turn": self._turn, "text": text}
             case ev.MetricsReady(metrics=metrics):
                 out = {"type": "metrics", "turn": self._turn, **dataclasses.asdict(metrics)}

@@ -25,11 +25,12 @@ from sayso.audio.vad import speech_in
 from sayso.errors import BadRequest, UnknownModel
 from sayso.mind.mind import Reply
 from sayso.server.api import Space, User
-from sayso.server.backends import MEDIA_TYPES, SPEECH_FORMATS, decode_upload, encode_audio
+from sayso.server.backends import MEDIA_TYPES, OUTPUT_RATE, SPEECH_FORMATS, decode_upload
 from sayso.server.chat import MODEL_ID, ChatRequest, Usage, chunks, completion, usage_counter
 from sayso.server.fields import Text
 from sayso.server.pools import model_stream, model_work
 from sayso.speech import subtitles
+from sayso.voices.delivery import deliver
 
 router = APIRouter(prefix="/v1")
 
@@ -118,7 +119,7 @@ async def speech(request: SpeechRequest, user: User, workspace: Space) -> Respon
     def speak() -> bytes:
         voice = workspace.voice(user, request.voice)
         audio = workspace.models.tts(voice).synthesize(text, request.speed)
-        return encode_audio(audio, request.response_format)
+        return deliver(workspace.models.voice_services, [audio], request.response_format, "the HTTP API", OUTPUT_RATE)
 
     return Response(await model_work(speak), media_type=MEDIA_TYPES[request.response_format])
 

@@ -26,6 +26,7 @@ from sayso.audio.vad import FRAME_SAMPLES
 from sayso.errors import EmptyAudio, SaysoError
 from sayso.server.backends import OUTPUT_RATE, pcm16
 from sayso.server.workspace import Workspace
+from sayso.voices.delivery import record_stream
 
 log = logging.getLogger("sayso.server")
 
@@ -88,6 +89,7 @@ class Turn:
     produced: bool = False
     cancel: threading.Event = field(default_factory=threading.Event)
     task: asyncio.Task[None] | None = None
+    delivered: list[tuple[Audio, bytes]] = field(default_factory=list)  # pieces and the PCM sent for them
 
     def heard(self) -> str:
         """The clauses the user heard at least the start of."""
@@ -244,6 +246,8 @@ class AssistantSession:
         finally:
             turn.cancel.set()  # an interrupted turn's producer stops at its next piece
         turn.produced = True
+        services = self.workspace.models.voice_services
+        await asyncio.to_thread(record_stream, services, turn.delivered, "the realtime WebSocket", OUTPUT_RATE)
         await self.outbox.event({"type": "reply.done", "turn": turn.id, "text": turn.text, "samples": turn.sent})
         self._played(turn.id, turn.played)
 
@@ -254,6 +258,7 @@ class AssistantSession:
         elif kind == "audio":
             pcm = pcm16(item)
             turn.sent += len(pcm) // 2
+            turn.delivered.append((item, pcm))
             await self.outbox.audio(pcm)
         elif kind == "error":
             raise item

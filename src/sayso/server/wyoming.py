@@ -22,11 +22,12 @@ from sayso import __version__
 from sayso.audio.frames import SAMPLE_RATE, Audio
 from sayso.audio.vad import speech_in
 from sayso.errors import SaysoError
-from sayso.server.backends import OUTPUT_RATE, from_pcm16, pcm16
+from sayso.server.backends import OUTPUT_RATE, from_pcm16
 from sayso.server.fields import check_text
 from sayso.server.responses import status_of
 from sayso.server.security import LOCAL_USER
 from sayso.server.workspace import Workspace
+from sayso.voices.delivery import deliver
 
 log = logging.getLogger("sayso.server")
 
@@ -113,7 +114,8 @@ class SaysoWyomingHandler(AsyncEventHandler):
         name = request.voice.name if request.voice and request.voice.name else self.workspace.settings.voice
         voice = self.workspace.voice(self.user, name)
         audio = await asyncio.to_thread(self.workspace.models.tts(voice).synthesize, text) if text else None
-        data = pcm16(audio) if audio is not None else b""
+        services = self.workspace.models.voice_services
+        data = await asyncio.to_thread(deliver, services, [audio], "pcm", "Wyoming", OUTPUT_RATE) if audio else b""
         await self.write_event(AudioStart(rate=OUTPUT_RATE, width=2, channels=1).event())
         for start in range(0, len(data), CHUNK_BYTES):
             chunk = AudioChunk(rate=OUTPUT_RATE, width=2, channels=1, audio=data[start : start + CHUNK_BYTES])

@@ -136,7 +136,7 @@ class Consents:
         if not re.search(r"[A-Za-z]", name):
             raise InputError("Give the name of the person lending their voice (--name).")
         if scope.until:
-            _parse_date(scope.until)
+            parse_date(scope.until)
         statement = f"I am {name}. I agree that Sayso may speak in my voice {scope.text()}."
         voice_id = f"{_slug(name)}-{secrets.token_hex(2)}"
         details = {"name": name, "who": scope.who, "purpose": scope.purpose, "until": scope.until}
@@ -168,7 +168,7 @@ class Consents:
             _lent_voice(session, engine, {"voice": session.voice_id, **params, "reference": str(reference)}),
             voiceprint=enrolment_vector([checks.embedder.voiceprint(audio) for audio in samples]),
         )
-        with self.db.transaction() as conn:
+        with self.ledger.transaction() as conn:
             entry = self.ledger.append_in(conn, "lend", body)
             self.store.add_in(conn, _with_record(voice, entry.seq))
             _use_session(conn, session.id)
@@ -199,13 +199,13 @@ class Consents:
     def block(self, voice_id: str, reason: str) -> int:
         """Block a voice, lent or preset (the likeness guard refused its speech); the ledger entry."""
         body = {"voice_id": voice_id, "by": "likeness guard", "reason": reason}
-        with self.db.transaction() as conn:
+        with self.ledger.transaction() as conn:
             entry = self.ledger.append_in(conn, "block", body)
             self.store.set_status_in(conn, voice_id, "blocked", reason)
         return entry.seq
 
     def _revoke(self, voice: Voice, body: dict[str, Any], reason: str, session_id: str | None) -> int:
-        with self.db.transaction() as conn:
+        with self.ledger.transaction() as conn:
             entry = self.ledger.append_in(conn, "revoke", body)
             self.store.set_status_in(conn, voice.id, "revoked", reason)
             if session_id:
@@ -216,7 +216,7 @@ class Consents:
         return entry.seq
 
     def _refused(self, kind: str, body: dict[str, Any], outcome: Outcome, session_id: str) -> NoReturn:
-        with self.db.transaction() as conn:  # a refused attempt uses up its challenge: retries get a fresh one
+        with self.ledger.transaction() as conn:  # a refused attempt uses up its challenge: retries get a fresh one
             entry = self.ledger.append_in(conn, kind, body)
             _use_session(conn, session_id)
         raise ConsentRefused(
@@ -331,7 +331,7 @@ def _check_guard(samples: Sequence[Audio], guard: LikenessGuard | None, outcome:
 def _lent_voice(session: Session, engine: str, params: dict[str, Any]) -> Voice:
     d = session.details
     scope = Scope(d["who"], d["purpose"], d["until"])
-    expires = _parse_date(scope.until).isoformat(timespec="milliseconds") if scope.until else ""
+    expires = parse_date(scope.until).isoformat(timespec="milliseconds") if scope.until else ""
     return Voice(
         id=session.voice_id,
         name=f"{d['name']} (lent)",
@@ -359,7 +359,7 @@ def _slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:24] or "voice"
 
 
-def _parse_date(text: str) -> datetime:
+def parse_date(text: str) -> datetime:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError as error:

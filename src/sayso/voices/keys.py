@@ -1,7 +1,11 @@
-"""The installation's Ed25519 signing key: one PEM file in the data directory, owner-only (0600).
+"""The installation's Ed25519 signing key: one PEM file in the trust folder, owner-only (0600).
 
-Created on first use. Whoever holds the file can sign ledger entries, so it is also what
-proves an administrator (``sayso voices revoke --admin``); the public key verifies exports.
+The trust folder holds the key and the ledger's checkpoint, apart from the data folder they
+vouch for (by default ``<data folder>-trust`` beside it; the ``trust_dir`` setting moves it, e.g.
+to another account's folder or a removable drive). Whoever can write the data folder then
+cannot re-sign what they edit. Created on first use; a key left in the data folder by an older
+Sayso is moved out. Whoever holds the file can sign ledger entries, so it is also what proves an
+administrator (``sayso voices revoke --admin``); the public key verifies exports.
 """
 
 from __future__ import annotations
@@ -18,24 +22,34 @@ from sayso.errors import StorageError
 KEY_FILE = "installation_key.pem"
 
 
-def key_path(data_dir: Path) -> Path:
+def key_path(trust_dir: Path) -> Path:
     """Where the installation key lives."""
-    return data_dir / KEY_FILE
+    return trust_dir / KEY_FILE
 
 
-def load_or_create_key(data_dir: Path) -> Ed25519PrivateKey:
+def adopt_legacy_key(data_dir: Path, trust_dir: Path) -> None:
+    """Move a key an older Sayso kept in the data folder into the trust folder (if it has none)."""
+    legacy, wanted = key_path(data_dir), key_path(trust_dir)
+    if legacy.exists() and not wanted.exists() and legacy != wanted:
+        trust_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        wanted.write_bytes(legacy.read_bytes())
+        wanted.chmod(0o600)
+        legacy.unlink()
+
+
+def load_or_create_key(trust_dir: Path) -> Ed25519PrivateKey:
     """The installation key, created (mode 0600, never overwritten) if there is none yet."""
-    path = key_path(data_dir)
+    path = key_path(trust_dir)
     if not path.exists():
         key = Ed25519PrivateKey.generate()
         pem = key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # the trust folder: owner only
         try:  # O_EXCL: two processes starting at once must not each write a different key
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
-            return load_or_create_key(data_dir)
+            return load_or_create_key(trust_dir)
         with os.fdopen(fd, "wb") as handle:
             handle.write(pem)
             handle.flush()

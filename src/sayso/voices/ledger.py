@@ -8,6 +8,11 @@ deliberate edit of the file can change one, and ``verify`` finds it: an edited e
 hash, a reordered or deleted one breaks the chain or the numbering, a re-hashed one breaks the
 signature. ``export`` writes the same checks' input as JSON; ``verify_export`` needs only that
 JSON and the public key.
+
+The key and a checkpoint of the head (``sayso.voices.checkpoint``) live in the trust folder,
+apart from the database: whoever can write the data folder can neither re-sign the chain nor
+roll it back, truncate it or delete it unnoticed, since ``verify`` holds the ledger to the last
+checkpoint (and to any older checkpoint or export it is given).
 """
 
 from __future__ import annotations
@@ -15,15 +20,18 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from sayso.errors import LedgerTampered
 from sayso.store.db import Database
+from sayso.voices import checkpoint as checkpoints
 from sayso.voices.keys import public_key_hex, verify_signature
 
 FORMAT = "sayso-ledger/1"
@@ -47,7 +55,19 @@ def m001_ledger(conn: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS = (m001_ledger,)
+def m002_audio_index(conn: sqlite3.Connection) -> None:
+    # Finds the records of audio by its sample hash without reading every entry. Only an index:
+    # what it points at is checked against the signed entry itself.
+    conn.execute("CREATE TABLE provenance_audio (audio_sha256 TEXT NOT NULL, seq INTEGER NOT NULL)")
+    conn.execute("CREATE INDEX provenance_audio_hash ON provenance_audio (audio_sha256)")
+    for row in conn.execute("SELECT seq, body FROM ledger_entries WHERE kind = 'utterance'").fetchall():
+        conn.execute(
+            "INSERT INTO provenance_audio (audio_sha256, seq) VALUES (?, ?)",
+            (json.loads(row["body"]).get("audio_sha256", ""), row["seq"]),
+        )
+
+
+MIGRATIONS = (m001_ledger, m002_audio_index)
 
 
 @dataclass(frozen=True)
@@ -91,19 +111,40 @@ def now() -> str:
 class Ledger:
     """The installation's ledger in its database (domain ``ledger``)."""
 
-    def __init__(self, db: Database, key: Ed25519PrivateKey) -> None:
+    def __init__(self, db: Database, key: Ed25519PrivateKey, trust_dir: Path | None = None) -> None:
         self.db = db
         self._key = key
         self.public_key = public_key_hex(key)
         db.migrate("ledger", MIGRATIONS)
+        self.checkpoint_path = trust_dir / checkpoints.FILE if trust_dir else None
+        if self.checkpoint_path and not self.checkpoint_path.exists():  # first use: trust the ledger as found
+            head = db.query("SELECT seq, hash FROM ledger_head WHERE id = 1")
+            seq, digest = (head[0]["seq"], head[0]["hash"]) if head else (0, GENESIS)
+            checkpoints.write(self.checkpoint_path, checkpoints.make(key, seq, digest, now()))
 
     def append(self, kind: str, body: Mapping[str, Any]) -> Entry:
         """Record one entry in its own transaction."""
-        with self.db.transaction() as conn:
+        with self.transaction() as conn:
             return self.append_in(conn, kind, body)
 
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A database transaction whose ledger entries are checkpointed once it has committed."""
+        with self.db.transaction() as conn:
+            yield conn
+        self._checkpoint_head()
+
+    def _checkpoint_head(self) -> None:
+        # the head as committed now (a later writer's, if one came in between: never an uncommitted one)
+        if self.checkpoint_path is None:
+            return
+        head = self.db.query("SELECT seq, hash FROM ledger_head WHERE id = 1")
+        if head:
+            checkpoints.write(self.checkpoint_path, checkpoints.make(self._key, head[0]["seq"], head[0]["hash"], now()))
+
     def append_in(self, conn: sqlite3.Connection, kind: str, body: Mapping[str, Any]) -> Entry:
-        """Record one entry inside the caller's transaction (so it commits with the caller's writes)."""
+        """Record one entry inside the caller's transaction (so it commits with the caller's writes);
+        the caller opens it with ``transaction()`` so that the entry is checkpointed."""
         last = conn.execute("SELECT seq, hash FROM ledger_entries ORDER BY seq DESC LIMIT 1").fetchone()
         seq, prev = (last["seq"] + 1, last["hash"]) if last else (1, GENESIS)
         at = now()
@@ -121,14 +162,20 @@ class Ledger:
         )
         return Entry(seq, at, kind, body, prev, digest, signature)
 
+    def sign(self, message: bytes) -> str:
+        """``message`` signed with the installation key (hex), for documents that cite the ledger."""
+        return self._key.sign(message).hex()
+
     def entries(self, kind: str | None = None) -> list[Entry]:
         """Entries in order (of one ``kind`` if given)."""
         sql = "SELECT * FROM ledger_entries" + (" WHERE kind = ?" if kind else "") + " ORDER BY seq"
         rows = self.db.query(sql, (kind,) if kind else ())
-        return [
-            Entry(r["seq"], r["at"], r["kind"], json.loads(r["body"]), r["prev"], r["hash"], r["signature"])
-            for r in rows
-        ]
+        return [_entry(r) for r in rows]
+
+    def entry(self, seq: int) -> Entry | None:
+        """Entry ``seq``, or None."""
+        rows = self.db.query("SELECT * FROM ledger_entries WHERE seq = ?", (seq,))
+        return _entry(rows[0]) if rows else None
 
     def export(self) -> dict[str, Any]:
         """The whole ledger as JSON data that ``verify_export`` checks with the public key alone."""
@@ -138,11 +185,28 @@ class Ledger:
             "public_key": self.public_key,
             "entries": [asdict(e) | {"body": dict(e.body)} for e in self.entries()],
             "head": dict(head[0]) if head else None,
+            "checkpoint": checkpoints.as_data(self.checkpoint()),
         }
 
-    def verify(self) -> int:
-        """The number of entries, all intact; LedgerTampered naming the first problem otherwise."""
-        return verify_export(self.export(), self.public_key)
+    def checkpoint(self) -> checkpoints.Checkpoint | None:
+        """The latest checkpoint in the trust folder (None without a trust folder)."""
+        return checkpoints.read(self.checkpoint_path) if self.checkpoint_path else None
+
+    def verify(self, against: checkpoints.Checkpoint | None = None) -> int:
+        """The number of entries, all intact and extending the trust folder's checkpoint (and ``against``,
+        an older one); LedgerTampered naming the first problem otherwise."""
+        data = self.export()
+        if self.checkpoint_path and data["checkpoint"] is None:
+            raise LedgerTampered(f"The ledger's checkpoint {self.checkpoint_path} is missing; restore it.")
+        count = verify_export(data, self.public_key)
+        if against is not None:
+            checkpoints.check(data["entries"], against, self.public_key)
+        triggers = self.db.query(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'ledger_entries'"
+        )
+        if len(triggers) < 2:
+            raise LedgerTampered("The ledger's append-only triggers were removed: someone edited the database.")
+        return count
 
 
 def verify_export(data: Mapping[str, Any], public_key: str) -> int:
@@ -166,6 +230,9 @@ def verify_export(data: Mapping[str, Any], public_key: str) -> int:
             )
         if not verify_signature(public_key, head["signature"], _head_message(head["seq"], head["hash"])):
             raise LedgerTampered("The ledger's head is not signed by this installation's key; restore from a backup.")
+    held = checkpoints.from_data(data.get("checkpoint"))
+    if held is not None:
+        checkpoints.check(entries, held, public_key)
     return len(entries)
 
 

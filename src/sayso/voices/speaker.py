@@ -18,34 +18,50 @@ from pathlib import Path
 
 from sayso.audio.frames import Audio
 from sayso.audio.vad import VAD
+from sayso.config import Settings, default_trust_dir
 from sayso.errors import VoiceRevoked
 from sayso.speech.tts.base import TTS
 from sayso.store.db import Database
-from sayso.voices.catalog import Voice, VoiceStore, check_active, current
+from sayso.voices.catalog import Voice, VoiceStore, all_voices, check_active, current
+from sayso.voices.checkpoint import Checkpoint
 from sayso.voices.consent import Checks, Consents, Transcribe
+from sayso.voices.credentials import Credentials
 from sayso.voices.embedding import ResemblyzerEmbedder, SpeakerEmbedder
 from sayso.voices.guard import LikenessGuard
-from sayso.voices.keys import load_or_create_key
+from sayso.voices.keys import adopt_legacy_key, load_or_create_key
 from sayso.voices.ledger import Ledger
 from sayso.voices.provenance import record_utterance
+from sayso.voices.standing import check_standing, check_statuses
 from sayso.voices.watermark import Watermarker
 
 
 class VoiceServices:
     """The installation's trust layer: catalog store, ledger, consents, watermarker and (optional) guard."""
 
-    def __init__(self, data_dir: Path, guard: LikenessGuard | None = None) -> None:
+    def __init__(self, data_dir: Path, guard: LikenessGuard | None = None, trust_dir: Path | None = None) -> None:
         self.data_dir = data_dir
+        self.trust_dir = trust_dir or default_trust_dir(data_dir)
+        adopt_legacy_key(data_dir, self.trust_dir)
         self.db = Database.in_data_dir(data_dir)
-        self.ledger = Ledger(self.db, load_or_create_key(data_dir))
+        self.ledger = Ledger(self.db, load_or_create_key(self.trust_dir), self.trust_dir)
         self.store = VoiceStore(self.db)
         self.consents = Consents(self.db, self.ledger, self.store, data_dir / "voices")
         self.guard = guard
+
+    @classmethod
+    def of(cls, settings: Settings, guard: LikenessGuard | None = None) -> VoiceServices:
+        """The trust layer of the installation ``settings`` name (its data and trust folders)."""
+        return cls(settings.data_dir, guard, settings.trust_path)
 
     @cached_property
     def watermarker(self) -> Watermarker:
         """The PerTh watermarker, loaded on first use (~3 s)."""
         return Watermarker()
+
+    @cached_property
+    def credentials(self) -> Credentials:
+        """The installation's C2PA signer (its certificate chain is made on first use)."""
+        return Credentials(self.trust_dir)
 
     @cached_property
     def embedder(self) -> SpeakerEmbedder:
@@ -60,7 +76,14 @@ class VoiceServices:
         """``voice`` as it stands now; VoiceRevoked if it may no longer speak."""
         fresh = current(voice, self.store)
         check_active(fresh)
+        check_standing(self.ledger, fresh)  # the table's "active" counts only if the ledger agrees
         return fresh
+
+    def verify(self, against: Checkpoint | None = None) -> int:
+        """The ledger's entry count once it and every voice's stored status check out; LedgerTampered if not."""
+        count = self.ledger.verify(against)
+        check_statuses(self.ledger, all_voices(self.store))
+        return count
 
 
 @dataclass
@@ -94,7 +117,7 @@ class ConsentedTTS(TTS):
                 yield marked
         finally:  # a barge-in closes the stream early: what was played is still recorded
             if spoken:
-                record_utterance(self.services.ledger, voice, text, Audio.concat(spoken, spoken[0].rate))
+                record_utterance(self.services.ledger, voice, text, spoken)
 
     def _guard(self, piece: Audio, voice: Voice) -> None:
         guard = self.services.guard
