@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from sayso import config
 from sayso.config import Settings
 from sayso.realtime.models import Models
 
@@ -23,6 +24,8 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
     home = tmp_path / "home"
     monkeypatch.setenv("SAYSO_HOME", str(home))
     monkeypatch.setenv("SAYSO_CONFIG", os.devnull)  # an empty config file
+    # Settings() built in code (not from the environment) must not reach the real user's data either
+    monkeypatch.setattr(config.platformdirs, "user_data_dir", lambda app: str(tmp_path / "user-data" / app))
     yield home
 
 
