@@ -228,7 +228,6 @@ def test_a_reply_cut_at_the_token_limit_loses_only_its_unfinished_sentence() -> 
     assert next(_whole_sentences_at_the_limit(_chunks("Hello", " there", cut=True), 2)) == "Hello"  # a tiny budget
 
 
-
 def test_the_embedded_model_counts_the_tokens_of_its_prompt_and_reply(models: Models, tmp_path: Path) -> None:
     mind = Mind(Settings(home=str(tmp_path)), lambda: models.llm)
     reply = mind.respond("What is the capital of France?")
