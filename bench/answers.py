@@ -1,10 +1,12 @@
 """Are the answers right? Everyday questions with keyed answers, through the real Mind.
 
     .venv/bin/python bench/answers.py [--model qwen2.5-coder-1.5b] [--model smollm2-135m]
-        [--set dev|heldout|both] [--mode alone|conversation|both] [--limit N] [--show]
+        [--set dev|heldout|heldout2|all] [--mode alone|conversation|both] [--limit N] [--show]
 
-Questions (bench/answers/dev.tsv and bench/answers/heldout.tsv; the held-out file was written
-with the dev file, before any tuning, and is never tuned on) cover facts, how-to, advice,
+Questions (bench/answers/dev.tsv, the set prompts are tuned on; bench/answers/heldout.tsv, written
+with the dev file before any tuning but measured since, so its misses have been seen; and
+bench/answers/heldout2.tsv, written later and committed alone before the next round of tuning,
+never tuned on) cover facts, how-to, advice,
 arithmetic in words, follow-ups that need the previous turn, statements that carry a question,
 and questions a stored memory must shape ("I'm allergic to peanuts", then "Suggest a snack").
 Each goes through ``sayso.mind.mind.Mind`` with the real embedded model, all-MiniLM-L6-v2
@@ -40,7 +42,7 @@ from sayso.realtime.models import Models
 from sayso.speech.clauses import sentences
 
 HERE = Path(__file__).resolve().parent / "answers"
-SETS = {"dev": HERE / "dev.tsv", "heldout": HERE / "heldout.tsv"}
+SETS = {"dev": HERE / "dev.tsv", "heldout": HERE / "heldout.tsv", "heldout2": HERE / "heldout2.tsv"}
 OPENER_WORDS = 4
 COPY_WORDS = 4
 REFUSAL = re.compile(
@@ -192,7 +194,7 @@ def _models(names: list[str]) -> Iterator[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", action="append", help=f"embedded model(s): {', '.join(LOCAL_MODELS)}")
-    parser.add_argument("--set", choices=("dev", "heldout", "both"), default="both")
+    parser.add_argument("--set", choices=(*SETS, "all"), default="all")
     parser.add_argument("--mode", choices=("alone", "conversation", "both"), default="both")
     parser.add_argument("--limit", type=int, default=0, help="only the first N questions of each set")
     parser.add_argument("--only", default="", help="only these categories (comma-separated), for a quick look")
@@ -201,7 +203,7 @@ def main() -> None:
     )
     parser.add_argument("--show", action="store_true", help="print every graded question and reply")
     args = parser.parse_args()
-    sets = ("dev", "heldout") if args.set == "both" else (args.set,)
+    sets = tuple(SETS) if args.set == "all" else (args.set,)
     modes = ("alone", "conversation") if args.mode == "both" else (args.mode,)
     lines = []
     with tempfile.TemporaryDirectory(prefix="sayso-answers-") as scratch:

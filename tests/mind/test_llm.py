@@ -226,3 +226,14 @@ def test_a_reply_cut_at_the_token_limit_loses_only_its_unfinished_sentence() -> 
     early = list(_whole_sentences_at_the_limit(_chunks(*pieces, cut=True), 6 + HOLD_TOKENS))
     assert early[:2] == ["Boil", " it."]  # far from the limit, text is passed on as it comes
     assert next(_whole_sentences_at_the_limit(_chunks("Hello", " there", cut=True), 2)) == "Hello"  # a tiny budget
+
+
+def test_the_embedded_model_counts_the_tokens_of_its_prompt_and_reply(models: Models, tmp_path: Path) -> None:
+    mind = Mind(Settings(home=str(tmp_path)), lambda: models.llm)
+    reply = mind.respond("What is the capital of France?")
+    said = reply.text.removeprefix(mind.settings.ai_disclosure.format(name=mind.settings.assistant_name)).strip()
+    assert reply.route == "llm" and "paris" in said.lower()
+    persona = models.llm.count_tokens([Message("system", mind.conversation.system_prompt())])
+    assert persona < reply.usage.prompt_tokens < persona + 40  # the persona, the question and the template
+    assert abs(reply.usage.completion_tokens - models.llm.count_text(said)) <= 2, (reply.usage, said)
+    assert models.llm.count_text(said) >= len(said.split()) > 2  # a real count: a token a word or more

@@ -11,6 +11,7 @@ from sayso.cli import main
 from sayso.config import Settings, load_settings
 from sayso.errors import PromptTooLong
 from sayso.mind import safety
+from sayso.mind.llm.base import Message
 from sayso.mind.mind import BREAK_REMINDER, NOT_CAUGHT, Mind
 from sayso.realtime.turn import Assistant
 from sayso.store.db import Database
@@ -240,3 +241,30 @@ def test_the_prompt_is_fitted_to_the_context_and_a_line_too_long_for_it_is_an_er
     with pytest.raises(PromptTooLong):
         mind.respond("Please read all of this. " * 100)
     assert mind.respond("What's 12 times 7?").text == "That's 84."  # a skill needs no prompt: still answered
+
+
+def test_the_model_sees_only_the_last_two_exchanges_each_from_a_users_turn() -> None:
+    mind, llm, _ = make()
+    for turn in range(5):
+        said = mind.respond(f"question {turn}").text
+        mind.conversation.record(f"question {turn}", said)
+    assert mind.respond("question 5").text
+    shown = [m.content for m in llm.calls[-1] if m.role != "system"]
+    assert shown == ["question 3", "Nice to hear from you.", "question 4", "Nice to hear from you.", "question 5"]
+    assert len(mind.conversation.history) == 10  # what was said is still kept ("repeat that", the cut-back)
+    # a client's history may open with the assistant's words
+    mind.conversation.history = [Message("assistant", "Hi!"), Message("user", "q"), Message("assistant", "a")]
+    assert mind.respond("question 6").text
+    assert [m.content for m in llm.calls[-1] if m.role != "system"] == ["q", "a", "question 6"]
+
+
+def test_a_reply_reports_the_tokens_it_cost() -> None:
+    mind, llm, _ = make("One two three.")
+    reply = mind.respond("Tell me something.")
+    prompt = reply.usage.prompt_tokens
+    assert prompt > 0 and reply.usage.completion_tokens == 0  # the reply's count: once the stream is read
+    text = reply.text
+    assert prompt == llm.count_tokens(llm.calls[-1])
+    assert reply.usage.completion_tokens == llm.count_text("One two three.") > 0 and "One two three." in text
+    timer = mind.respond("Set a timer for five minutes.")
+    assert timer.route.startswith("skill:") and timer.text and timer.usage.total_tokens == 0

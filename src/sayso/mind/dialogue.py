@@ -39,6 +39,7 @@ class Conversation:
 
     assistant_name: str = "Sayso"
     max_turns: int = 6
+    shown_turns: int = 2  # the pairs the model sees: a follow-up needs the last one; older ones lead it astray
     history: list[Message] = field(default_factory=list)
     style: str = ""  # a few words on manner, e.g. "cheerful and curious"; empty keeps the plain persona
 
@@ -51,8 +52,17 @@ class Conversation:
         """What the model is given to answer ``user_text``; ``context``: what the mind wants the
         model to know this turn (memories, that the user is a child)."""
         now = [Message("system", "\n".join(context))] if context else []
-        past = [_as_note(m) if m.cut else m for m in self.history]
+        past = [_as_note(m) if m.cut else m for m in self.shown()]
         return [Message("system", self.system_prompt()), *past, *now, Message("user", user_text)]
+
+    def shown(self) -> list[Message]:
+        """The end of the history the model sees: the last ``shown_turns`` pairs, from a user's turn."""
+        if self.shown_turns <= 0:
+            return []
+        recent = self.history[-2 * self.shown_turns :]
+        while recent and recent[0].role != "user":  # chat templates expect the user to speak first
+            recent = recent[1:]
+        return recent
 
     def record(self, user_text: str, reply_heard: str, interrupted: bool = False) -> None:
         """Remember a finished turn (``reply_heard``: what the user actually heard of the reply;

@@ -26,7 +26,7 @@ from sayso.mind import safety
 from sayso.mind.companion import MAX_DISCLOSURE_HOURS, SafeguardLog, Session
 from sayso.mind.dialogue import Conversation
 from sayso.mind.embed import Embedder, minilm
-from sayso.mind.llm.base import LLM, Message, fit
+from sayso.mind.llm.base import LLM, Message, Usage, fit
 from sayso.mind.memory import MemoryStore
 from sayso.mind.recall import MemorySkill
 from sayso.mind.skills import Action, SkillResult, abilities, calc, controls
@@ -55,11 +55,13 @@ _SELF_DISCLOSING = ("safety:crisis", "safety:disclosure")  # these replies alrea
 @dataclass
 class Reply:
     """One reply: where it came from (e.g. "skill:timer", "memory:recall", "safety:crisis", "llm"),
-    its text as a stream of clauses, and an action for the caller to apply to how Sayso speaks."""
+    its text as a stream of clauses, an action for the caller to apply to how Sayso speaks, and the
+    tokens it cost (``usage``: the prompt's at once, the reply's once the stream has ended)."""
 
     route: str
     pieces: Iterator[str]
     action: Action | None = None
+    usage: Usage = field(default_factory=Usage)
 
     @property
     def text(self) -> str:
@@ -125,7 +127,8 @@ class Mind:
         if rest and not reply.route.startswith("safety:"):
             self.log.count("break_reminder", now)
             closing = BREAK_REMINDER
-        return Reply(reply.route, _chain(sentences(opening), reply.pieces, sentences(closing)), reply.action)
+        pieces = _chain(sentences(opening), reply.pieces, sentences(closing))
+        return Reply(reply.route, pieces, reply.action, reply.usage)
 
     def due_announcements(self, now: float | None = None) -> list[str]:
         """What to say now for timers, alarms and reminders that are due (each said once)."""
@@ -149,7 +152,8 @@ class Mind:
             return _said(found)
         limit = self._reply_tokens(client)
         messages = self._messages(user_text, client, limit)  # before the stream: a prompt too long is an error now
-        return Reply("llm", self._chat(messages, limit, cancel))
+        usage = Usage(self._llm().count_tokens(messages))
+        return Reply("llm", self._chat(messages, limit, cancel, usage), usage=usage)
 
     def _screen(self, text: str, now: float) -> SkillResult | None:
         found = safety.screen(text, self.minor)
@@ -210,10 +214,10 @@ class Mind:
             context += [f"What the user has told you: {'; '.join(facts)}."] if facts else []
         return fit(self._llm(), client.conversation.messages_for(user_text, context), reply_tokens)
 
-    def _chat(self, messages: Sequence[Message], limit: int, cancel: threading.Event) -> Iterator[str]:
+    def _chat(self, messages: Sequence[Message], limit: int, cancel: threading.Event, usage: Usage) -> Iterator[str]:
         llm = self._llm()
         tokens = llm.stream_with_tools(messages, limit, self.tools) if llm.calls_tools else llm.stream(messages, limit)
-        said = clauses(until(cancel, tokens))
+        said = clauses(_counted(until(cancel, tokens), lambda text: _set_completion(usage, llm.count_text(text))))
         yield from safety.guard(said, self.minor, lambda: self.log.count("human_claim_blocked", self.clock()))
 
     def _break_seconds(self) -> float:
@@ -225,6 +229,21 @@ class Mind:
 
 def _said(result: SkillResult) -> Reply:
     return Reply(result.route, sentences(result.text), result.action)
+
+
+def _counted(pieces: Iterable[str], done: Callable[[str], None]) -> Iterator[str]:
+    """``pieces`` passed on; ``done`` gets all the text generated once they end (or are cut off)."""
+    text: list[str] = []
+    try:
+        for piece in pieces:
+            text.append(piece)
+            yield piece
+    finally:
+        done("".join(text))
+
+
+def _set_completion(usage: Usage, tokens: int) -> None:
+    usage.completion_tokens = tokens
 
 
 def _chain(*parts: Iterable[str]) -> Iterator[str]:

@@ -29,6 +29,20 @@ class Message:
     cut: bool = False
 
 
+@dataclass
+class Usage:
+    """Tokens one reply cost: the prompt the model read and the reply it wrote (both 0 when no model
+    was asked, e.g. a skill answered). Exact for the embedded model; an estimate for a remote one."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    @property
+    def total_tokens(self) -> int:
+        """Prompt and reply together."""
+        return self.prompt_tokens + self.completion_tokens
+
+
 @dataclass(frozen=True)
 class Tool:
     """A function the model may call: its name, what it does, a JSON schema of its arguments, and
@@ -60,6 +74,10 @@ class LLM(ABC):
         This default estimates, erring high (about 3 characters a token, 4 tokens of framing a
         message); a backend with its own tokenizer counts exactly."""
         return sum(len(m.content) // 3 + 4 for m in messages) + 2
+
+    def count_text(self, text: str) -> int:
+        """How many tokens ``text`` takes as generated text (this default estimates, erring high)."""
+        return len(text) // 3 + 1 if text else 0
 
     @abstractmethod
     def stream(self, messages: Sequence[Message], max_tokens: int) -> Iterator[str]:

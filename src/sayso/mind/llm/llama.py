@@ -25,11 +25,14 @@ import sys
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sayso.errors import ConfigError, ModelMissing
 from sayso.mind.llm.base import LLM, Message
 from sayso.packaged import join_parts, package_dir
+
+if TYPE_CHECKING:
+    from llama_cpp.llama_speculative import LlamaDraftModel
 
 PREFILL_BATCH = 4
 """Tokens read per step of ``prefill`` (~35 ms): a reply, or the final transcript, waits at most one step."""
@@ -73,7 +76,16 @@ def local_model_path(name: str, data_dir: Path) -> Path:
 class LlamaLLM(LLM):
     """A GGUF chat model on the CPU, using the chat template stored in the model file."""
 
-    def __init__(self, model_path: Path, threads: int, context: int = 2048, seed: int = 7) -> None:
+    def __init__(
+        self,
+        model_path: Path,
+        threads: int,
+        context: int = 2048,
+        seed: int = 7,
+        draft_model: LlamaDraftModel | None = None,
+    ) -> None:
+        """``draft_model``: a llama-cpp-python ``LlamaDraftModel`` for speculative decoding (None: none;
+        prompt-lookup speculation measured slower here, see ``bench/speculate.py``)."""
         from llama_cpp import Llama
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
@@ -90,6 +102,7 @@ class LlamaLLM(LLM):
             n_threads_batch=threads,
             seed=seed,
             verbose=False,
+            draft_model=draft_model,
         )
         self._lock = threading.Lock()
         self._wanted = threading.Event()  # a stream is waiting for the lock: prefill gives way
@@ -148,6 +161,9 @@ class LlamaLLM(LLM):
 
     def count_tokens(self, messages: Sequence[Message]) -> int:
         return len(self.prompt_tokens(messages))
+
+    def count_text(self, text: str) -> int:
+        return len(self._llama.tokenize(text.encode(), add_bos=False, special=False)) if text else 0
 
     def prompt_tokens(self, messages: Sequence[Message]) -> list[int]:
         """``messages`` laid out by the model's own chat template, as tokens."""
