@@ -6,9 +6,9 @@ far worse than the classifier: bench/crisis_llm.py, docs/performance.md). The ru
 wordings and can be read, tested and argued about; the classifier (``sayso.mind.crisis``, MiniLM
 embeddings) catches what they miss because it does not depend on the exact words, and vetoes a
 rule's match it is sure is the words used for something else. Hyperbole ("this traffic is killing
-me", "I could die of embarrassment") is told apart from statements of suicidal ideation or self-
-harm. Imminent danger (means at hand, an act under way, a time set soon) gets a reply that says to
-call for help now, before anything else.
+me", "I could die of embarrassment") is told apart from statements of suicidal ideation or
+self-harm. Imminent danger (means at hand, an act under way, a time set soon) gets a reply that says
+to call for help now, before anything else.
 """
 
 from __future__ import annotations
