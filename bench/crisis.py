@@ -86,10 +86,15 @@ def main() -> None:
         print(f"{name}: {sum(line.crisis for line in lines)} crisis lines, {sum(not line.crisis for line in lines)} ok")
         for (label, seconds), screener in zip(timings.items(), (rules, screen), strict=True):
             print(f"  {label:<28} {rates(lines, screener, seconds, args.verbose)}")
+    print_times(timings, "screen (rules + classifier)", "rules (previous head)")
+
+
+def print_times(timings: dict[str, list[float]], new: str, base: str) -> None:
+    """Median and p95 of each decision's times, and the ratio of ``new``'s median to ``base``'s."""
     for label, seconds in timings.items():
         print(summary(f"decision, {label}", seconds, width=42))
-    ratio = np.median(timings["screen (rules + classifier)"]) / np.median(timings["rules (previous head)"])
-    print(f"median decision time, screen / rules: {ratio:.0f}x")
+    ratio = np.median(timings[new]) / np.median(timings[base])
+    print(f"median decision time, {new} / {base}: {ratio:.0f}x")
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 
 import _common  # noqa: F401  (puts the repository on sys.path and sets HF_HUB_OFFLINE)
-from _common import summary
+from crisis import print_times
 from sayso.config import Settings
 from sayso.mind import crisis
 from sayso.mind.crisis import read_lines
@@ -152,10 +152,7 @@ def main() -> None:
             times["judge (LLM, prefix cached)"].append(time.perf_counter() - started)
         classifier, judged = (np.array(column) for column in zip(*scores, strict=True))
         report(name, np.array([line.crisis for line in lines]), classifier, judged)
-    for label, seconds in times.items():
-        print(summary(f"decision, {label}", seconds, width=40))
-    ratio = np.median(times["judge (LLM, prefix cached)"]) / np.median(times["classifier (MiniLM)"])
-    print(f"median time per line, judge / classifier: {ratio:.0f}x")
+    print_times(times, "judge (LLM, prefix cached)", "classifier (MiniLM)")
 
 
 if __name__ == "__main__":
