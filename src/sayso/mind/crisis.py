@@ -11,7 +11,8 @@ look dangerous: idiom, hyperbole, grief, fiction, news, medical questions, quest
 else). The fitted weights are stored beside them (``data/crisis_weights.npy``) so that a process
 does not embed 400 sentences at its first utterance; ``python -m sayso.mind.crisis`` fits them again
 after the exemplars change (a test checks the stored weights still match the exemplars).
-The thresholds were chosen on bench/crisis_dev.tsv; bench/crisis_heldout.tsv was never tuned on.
+The thresholds were chosen on bench/crisis_dev.tsv (and re-checked on bench/crisis_heldout.tsv, now
+"seen"); bench/crisis_heldout2.tsv was written before the latest exemplars and is never tuned on.
 """
 
 from __future__ import annotations

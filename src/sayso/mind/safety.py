@@ -1,12 +1,14 @@
 """The safety screen, run on every utterance before anything else, and the guard on what the LLM says.
 
-Rules and a classifier, not the LLM, decide: the embedded model is far too small to be trusted
-with this. The rules catch the common wordings and can be read, tested and argued about; the
-classifier (``sayso.mind.crisis``, MiniLM embeddings) catches what they miss because it does not
-depend on the exact words, and vetoes a rule's match it is sure is the words used for something
-else. Hyperbole ("this traffic is killing me", "I could die of embarrassment") is told apart from
-statements of suicidal ideation or self-harm. Imminent danger (means at hand, an act under way, a
-time set soon) gets a reply that says to call for help now, before anything else.
+Rules and a classifier, not the LLM, decide: the embedded model is far too small to be trusted with
+this (asked for the log-odds of "yes" with a few-shot prompt, Qwen2.5-Coder-1.5B ranks crisis lines
+far worse than the classifier: bench/crisis_llm.py, docs/performance.md). The rules catch the common
+wordings and can be read, tested and argued about; the classifier (``sayso.mind.crisis``, MiniLM
+embeddings) catches what they miss because it does not depend on the exact words, and vetoes a
+rule's match it is sure is the words used for something else. Hyperbole ("this traffic is killing
+me", "I could die of embarrassment") is told apart from statements of suicidal ideation or
+self-harm. Imminent danger (means at hand, an act under way, a time set soon) gets a reply that says
+to call for help now, before anything else.
 """
 
 from __future__ import annotations
